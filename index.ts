@@ -1,0 +1,88 @@
+// fastify-jwt-auth: the plugin. Builds everything once at registration (the
+// configuration, fast-jwt signers and verifier, the token finder) and adds the
+// decorators of the design; routes without a guard pay nothing.
+import fastifyCookie from '@fastify/cookie'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { resolveConfig } from './lib/config'
+import { createCookieHelpers } from './lib/cookies'
+import { createDenylistCheck } from './lib/denylist-check'
+import { readEnvironment } from './lib/environment'
+import { createAuthenticate, createGuard } from './lib/guards'
+import { createInstanceApi } from './lib/instance-api'
+import type { FastifyJwtAuthOptions } from './lib/options'
+import { RequestAuthJwt, type RequestAuthJwtParts } from './lib/request-auth-jwt'
+import { kClaims, kRequestAuthJwt, kToken, type RequestState } from './lib/request-state'
+import { createTokenFactory } from './lib/token-factory'
+import { createTokenFinder } from './lib/token-locations'
+import { createTokenVerifier } from './lib/token-verifier'
+
+async function fastifyJwtAuthPlugin (fastify: FastifyInstance, options: FastifyJwtAuthOptions): Promise<void> {
+  const config = resolveConfig(options, await readEnvironment(fastify), fastify.log)
+
+  if (config.tokenLocation.includes('cookies') && !fastify.hasRequestDecorator('cookies')) {
+    await fastify.register(fastifyCookie)
+  }
+
+  const verifyToken = createTokenVerifier(config)
+  const { findToken, missingTokenError } = createTokenFinder(config)
+  const authenticate = createAuthenticate({
+    findToken,
+    missingTokenError,
+    verifyToken,
+    checkDenylist: createDenylistCheck(config)
+  })
+  const api = createInstanceApi(config, createTokenFactory(config), verifyToken)
+  const parts: RequestAuthJwtParts = { api, authenticate, cookies: createCookieHelpers(config, verifyToken) }
+
+  fastify.decorate('authJwt', api)
+  fastify.decorate('jwtRequired', createGuard(authenticate, 'access'))
+  fastify.decorate('jwtOptional', createGuard(authenticate, 'optional'))
+  fastify.decorate('jwtRefreshTokenRequired', createGuard(authenticate, 'refresh'))
+  fastify.decorate('freshJwtRequired', createGuard(authenticate, 'fresh'))
+
+  fastify.decorateRequest(kClaims, null)
+  fastify.decorateRequest(kToken, null)
+  fastify.decorateRequest(kRequestAuthJwt, null)
+  fastify.decorateRequest('authJwt', {
+    getter (this: FastifyRequest) {
+      const state = this as FastifyRequest & RequestState
+      let helper = state[kRequestAuthJwt] as RequestAuthJwt | null
+      if (helper === null) {
+        helper = new RequestAuthJwt(this, parts)
+        state[kRequestAuthJwt] = helper
+      }
+      return helper
+    }
+  })
+}
+
+const fastifyJwtAuth: FastifyPluginAsync<FastifyJwtAuthOptions> = fp(fastifyJwtAuthPlugin, {
+  fastify: '5.x',
+  name: 'fastify-jwt-auth'
+})
+
+export default fastifyJwtAuth
+export { fastifyJwtAuth }
+export * from './lib/errors'
+export { createMemoryDenylist, createRedisDenylist } from './lib/denylist'
+export type { DenylistStore, MemoryDenylistOptions, RedisDenylistOptions, RedisLike } from './lib/denylist'
+export type { AuthJwt } from './lib/instance-api'
+export type { RequestAuthJwt } from './lib/request-auth-jwt'
+export type { CreateAccessTokenOptions, CreateTokenOptions } from './lib/token-factory'
+export type {
+  Algorithm,
+  AuthJwtClaims,
+  AuthJwtUserClaims,
+  FastifyJwtAuthOptions,
+  JwtClaims,
+  SameSite,
+  TokenInDenylist,
+  TokenLocation,
+  TokenType
+} from './lib/options'
+export type { AuthJwtInstanceDecorators } from './types/fastify'
+
+// CommonJS: `require('fastify-jwt-auth')` is the plugin itself, with the named
+// exports (and `default`) on it, as Fastify's own plugins do.
+module.exports = Object.assign(fastifyJwtAuth, exports)

@@ -1,0 +1,115 @@
+// Turns the registration options and the environment into one checked,
+// complete configuration. Every problem is a ConfigError naming the setting.
+import type { TSchema } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import type { FastifyBaseLogger } from 'fastify'
+import { createMemoryDenylist } from './denylist/memory-store'
+import type { DenylistStore } from './denylist/store'
+import type { EnvironmentOptions } from './environment'
+import { ConfigError } from './errors'
+import { resolveKeys, type KeyMaterial } from './keys'
+import {
+  DEFAULTS,
+  environmentName,
+  optionsSchema,
+  type FastifyJwtAuthOptions,
+  type OptionName,
+  type ResolvedOptions,
+  type TokenInDenylist
+} from './options'
+
+export interface AuthJwtConfig extends ResolvedOptions {
+  keys: KeyMaterial
+  /** undefined: check `denylistStore`. */
+  tokenInDenylist: TokenInDenylist | undefined
+  denylistStore: DenylistStore
+}
+
+type LooseOptions = Partial<Record<OptionName, unknown>>
+
+export function resolveConfig (
+  options: FastifyJwtAuthOptions,
+  environment: EnvironmentOptions,
+  log: FastifyBaseLogger
+): AuthJwtConfig {
+  const explicit = options as LooseOptions
+  const merged: LooseOptions = {}
+  const fromEnvironment = new Set<OptionName>()
+  for (const name of Object.keys(optionsSchema.properties) as OptionName[]) {
+    if (explicit[name] !== undefined) {
+      merged[name] = explicit[name]
+    } else if (environment[name] !== undefined) {
+      merged[name] = environment[name]
+      fromEnvironment.add(name)
+    }
+  }
+  normalize(merged)
+  validate(merged, fromEnvironment)
+  const checked = merged as FastifyJwtAuthOptions
+
+  const algorithm = checked.algorithm ?? 'HS256'
+  const decodeAlgorithms = unique(checked.decodeAlgorithms ?? [algorithm])
+  if (!decodeAlgorithms.includes(algorithm)) {
+    throw new ConfigError(`algorithm ${algorithm} must be one of decodeAlgorithms (${decodeAlgorithms.join(', ')})`)
+  }
+  const keys = resolveKeys(checked, decodeAlgorithms, log)
+
+  const resolved: AuthJwtConfig = {
+    ...DEFAULTS,
+    ...withoutUndefined(checked),
+    algorithm,
+    decodeAlgorithms,
+    tokenLocation: unique(checked.tokenLocation as ResolvedOptions['tokenLocation'] ?? DEFAULTS.tokenLocation),
+    encodeIssuer: checked.encodeIssuer,
+    decodeIssuer: checked.decodeIssuer,
+    decodeAudience: checked.decodeAudience,
+    cookieMaxAge: checked.cookieMaxAge,
+    cookieDomain: checked.cookieDomain,
+    keys,
+    tokenInDenylist: checked.tokenInDenylist,
+    denylistStore: checked.denylistStore ?? createMemoryDenylist()
+  }
+  if (resolved.cookieSamesite === 'none' && !resolved.cookieSecure &&
+      resolved.tokenLocation.includes('cookies')) {
+    log.warn('fastify-jwt-auth: cookieSamesite "none" without cookieSecure: browsers will refuse the cookies')
+  }
+  return resolved
+}
+
+/** Forgiving spellings that mean one thing: `Lax`, `post`, a single location. */
+function normalize (options: LooseOptions): void {
+  if (typeof options.cookieSamesite === 'string') options.cookieSamesite = options.cookieSamesite.toLowerCase()
+  if (Array.isArray(options.csrfMethods)) {
+    options.csrfMethods = options.csrfMethods.map(method => typeof method === 'string' ? method.toUpperCase() : method)
+  }
+  if (typeof options.tokenLocation === 'string') options.tokenLocation = [options.tokenLocation]
+}
+
+function validate (options: LooseOptions, fromEnvironment: Set<OptionName>): void {
+  const error = Value.Errors(optionsSchema, options).First()
+  if (error !== undefined) {
+    const name = error.path.split('/')[1] as OptionName
+    const where = fromEnvironment.has(name) ? ` (from ${environmentName(name)})` : ''
+    const value = error.path === `/${name}` ? options[name] : error.value
+    if (typeof value === 'string' && value.toLowerCase() === 'none' && /lgorithm/.test(name)) {
+      throw new ConfigError(`${name}${where}: the "none" algorithm is never allowed`)
+    }
+    const hint = (optionsSchema.properties[name] as TSchema & { hint: string }).hint
+    throw new ConfigError(`${name}${where} must be ${hint}`)
+  }
+  if (options.tokenInDenylist !== undefined && typeof options.tokenInDenylist !== 'function') {
+    throw new ConfigError('tokenInDenylist must be a function (claims, request) => boolean | Promise<boolean>')
+  }
+  const store = options.denylistStore as Partial<DenylistStore> | undefined
+  if (store !== undefined && (typeof store?.add !== 'function' || typeof store.has !== 'function')) {
+    throw new ConfigError('denylistStore must be an object with async add(jti, expiresAt) and has(jti)')
+  }
+}
+
+function unique<T> (items: T[]): T[] {
+  return [...new Set(items)]
+}
+
+function withoutUndefined<T extends object> (object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as Partial<T>
+}

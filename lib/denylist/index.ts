@@ -1,0 +1,3 @@
+export type { DenylistStore } from './store'
+export { createMemoryDenylist, type MemoryDenylistOptions } from './memory-store'
+export { createRedisDenylist, type RedisDenylistOptions, type RedisLike } from './redis-store'

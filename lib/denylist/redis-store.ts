@@ -1,0 +1,114 @@
+import { ConfigError, DenylistError } from '../errors'
+import { assertExpiresAt, assertJti, type DenylistStore } from './store'
+
+/**
+ * The few commands the store sends, typed structurally so that an ioredis
+ * client (`Redis` or `Cluster`), @fastify/redis's `fastify.redis` or any
+ * look-alike fits, and ioredis need not be installed by users who do not use
+ * it.
+ */
+export interface RedisLike {
+  set(key: string, value: string): Promise<unknown>
+  set(key: string, value: string, millisecondsToken: 'PX', milliseconds: number): Promise<unknown>
+  exists(key: string): Promise<number>
+}
+
+export interface RedisDenylistOptions {
+  /** Prepended to each jti to make its key (default `'fastify-jwt-auth:denylist:'`). */
+  prefix?: string
+  /**
+   * A command still pending after this many milliseconds fails with a
+   * DenylistError (default 1000), so a request never waits on a dead Redis.
+   */
+  timeoutMs?: number
+}
+
+const DEFAULT_PREFIX = 'fastify-jwt-auth:denylist:'
+const DEFAULT_TIMEOUT_MS = 1000
+// setTimeout fires at once for anything longer than this.
+const MAX_TIMEOUT_MS = 2 ** 31 - 1
+
+/**
+ * A denylist shared by every app instance on the same Redis: one key per jti,
+ * which Redis expires together with its token.
+ *
+ * By default ioredis queues commands while it is disconnected and retries them,
+ * for ever: configure the client to fail fast (`enableOfflineQueue: false`, a
+ * small `maxRetriesPerRequest`, or `commandTimeout`). The store does not rely
+ * on it: `timeoutMs` bounds every command, so a dead Redis turns into 500s
+ * (fail closed), never into hanging requests.
+ */
+export function createRedisDenylist (client: RedisLike, options: RedisDenylistOptions = {}): DenylistStore {
+  if (client === null || typeof client !== 'object' ||
+    typeof client.set !== 'function' || typeof client.exists !== 'function') {
+    throw new ConfigError('client must be an ioredis-compatible client with set() and exists()')
+  }
+  const prefix = options.prefix ?? DEFAULT_PREFIX
+  if (typeof prefix !== 'string') {
+    throw new ConfigError('prefix must be a string')
+  }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new ConfigError(`timeoutMs must be a whole number of milliseconds between 1 and ${MAX_TIMEOUT_MS}`)
+  }
+
+  // Settles with the command, or with a DenylistError on failure or timeout.
+  // Messages name the operation only: the cause (kept for the logs) may carry
+  // the key, and so the jti, or the address of the Redis server.
+  function run<T> (operation: string, command: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new DenylistError(`Redis denylist ${operation} timed out after ${timeoutMs} ms`))
+      }, timeoutMs)
+      // A command that never answers must not keep the process alive either.
+      timer.unref()
+      const fail = (err: unknown): void => {
+        clearTimeout(timer)
+        reject(new DenylistError(`Redis denylist ${operation} failed`, { cause: err }))
+      }
+      let pending: Promise<T>
+      try {
+        pending = Promise.resolve(command())
+      } catch (err) {
+        fail(err)
+        return
+      }
+      pending.then((value) => {
+        clearTimeout(timer)
+        resolve(value)
+      }, fail)
+    })
+  }
+
+  return {
+    async add (jti: string, expiresAt: number | null): Promise<void> {
+      assertJti(jti)
+      assertExpiresAt(expiresAt)
+      const key = prefix + jti
+      if (expiresAt === null) {
+        // A plain SET also clears any expiry the key had: forever wins.
+        await run('add', () => client.set(key, '1'))
+        return
+      }
+      // PX with the time left on this machine's clock, rather than PXAT: the
+      // entry then lives exactly as long as this process accepts the token,
+      // whatever the skew between its clock and the Redis server's.
+      const ttl = Math.ceil(expiresAt * 1000 - Date.now())
+      // An expired token is refused by verification already: nothing to keep.
+      if (ttl <= 0) return
+      // Redis keeps the last write. The plugin always revokes a jti with its
+      // own token's exp, so repeated revocations of one token agree.
+      await run('add', () => client.set(key, '1', 'PX', ttl))
+    },
+
+    async has (jti: string): Promise<boolean> {
+      assertJti(jti)
+      const count = await run('lookup', () => client.exists(prefix + jti))
+      // Fail closed on a reply that is not a count, rather than read it as "no".
+      if (typeof count !== 'number') {
+        throw new DenylistError('Redis denylist lookup failed: unexpected reply to EXISTS')
+      }
+      return count > 0
+    }
+  }
+}

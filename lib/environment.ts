@@ -1,0 +1,100 @@
+// Reads the AUTHJWT_* variables (process environment, then a `.env` file in the
+// working directory) with @fastify/env, and turns their text into option values.
+import fastifyEnv from '@fastify/env'
+import { Type, type TSchema } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import { ConfigError } from './errors'
+import { environmentName, optionsSchema, type EnvKind, type OptionName } from './options'
+
+type RawEnvironment = Partial<Record<string, string>>
+export type EnvironmentOptions = Partial<Record<OptionName, unknown>>
+
+const envOptions = (Object.keys(optionsSchema.properties) as OptionName[])
+  .filter(name => envKind(optionsSchema.properties[name]) !== 'none')
+
+// `BLACKLIST` is the name the Python originals use.
+const ALIASES: Record<string, string> = {
+  AUTHJWT_BLACKLIST_ENABLED: environmentName('denylistEnabled')
+}
+
+// Every variable is read as text: the conversion below knows each option's
+// shape (a duration may be "false", a list is comma separated) and names the
+// variable when its value is wrong.
+const envSchema = Type.Object(Object.fromEntries(
+  [...envOptions.map(environmentName), ...Object.keys(ALIASES)]
+    .map(variable => [variable, Type.Optional(Type.String())])
+))
+
+function envKind (schema: TSchema): EnvKind {
+  return (schema as TSchema & { env: EnvKind }).env
+}
+
+/**
+ * Reads the environment through @fastify/env, registered in a context of its
+ * own so that it decorates nothing the application can see (no
+ * `fastify.config`).
+ */
+export async function readEnvironment (fastify: FastifyInstance): Promise<EnvironmentOptions> {
+  let raw: RawEnvironment = {}
+  await fastify.register(async function readAuthJwtEnvironment (child) {
+    await child.register(fastifyEnv, {
+      confKey: 'authJwtEnvironment',
+      schema: envSchema,
+      dotenv: true
+    })
+    raw = (child as unknown as { authJwtEnvironment: RawEnvironment }).authJwtEnvironment
+  })
+  return parseEnvironment(raw)
+}
+
+/** Turns the variables' text into option values; exported for tests. */
+export function parseEnvironment (raw: RawEnvironment): EnvironmentOptions {
+  const env = { ...raw }
+  for (const [alias, name] of Object.entries(ALIASES)) {
+    if (env[name] === undefined && env[alias] !== undefined) env[name] = env[alias]
+    delete env[alias]
+  }
+
+  const options: EnvironmentOptions = {}
+  for (const name of envOptions) {
+    const variable = environmentName(name)
+    const text = env[variable]
+    if (text === undefined) continue
+    options[name] = convert(text, envKind(optionsSchema.properties[name]), variable)
+  }
+  return options
+}
+
+function convert (text: string, kind: EnvKind, variable: string): unknown {
+  const value = text.trim()
+  switch (kind) {
+    case 'boolean':
+      if (/^(true|1|yes|on)$/i.test(value)) return true
+      if (/^(false|0|no|off)$/i.test(value)) return false
+      throw new ConfigError(`${variable} must be true or false`)
+    case 'integer':
+      return wholeNumber(value, variable)
+    case 'duration':
+      return /^false$/i.test(value) ? false : wholeNumber(value, variable)
+    case 'list':
+      return list(value)
+    case 'stringOrList': {
+      const items = list(value)
+      return items.length === 1 ? items[0] : items
+    }
+    case 'key':
+      // A PEM key in a one-line variable usually comes with its newlines escaped.
+      return text.includes('\n') ? text : text.replace(/\\n/g, '\n')
+    default:
+      return text
+  }
+}
+
+function wholeNumber (value: string, variable: string): number {
+  if (!/^\d+$/.test(value)) throw new ConfigError(`${variable} must be a non-negative whole number`)
+  return Number(value)
+}
+
+function list (value: string): string[] {
+  return value.split(',').map(item => item.trim()).filter(item => item !== '')
+}

@@ -1,0 +1,84 @@
+// The checks every guard runs, in the design's order: find the token → CSRF
+// present → verify → token type → freshness → CSRF match → denylist.
+// Synchronous unless the denylist has to be awaited: a guarded route without
+// a denylist allocates no promise.
+import type { FastifyRequest, preHandlerHookHandler } from 'fastify'
+import { checkCsrfMatch } from './csrf'
+import type { CheckDenylist } from './denylist-check'
+import { AccessTokenRequired, FreshTokenRequired, RefreshTokenRequired } from './errors'
+import type { AuthJwtClaims, TokenType } from './options'
+import { kClaims, kToken, type RequestState } from './request-state'
+import type { FindToken } from './token-locations'
+import type { MissingTokenError } from './errors'
+import type { VerifyToken } from './token-verifier'
+
+/** What a guard asks of the request's token. */
+export type Requirement = 'access' | 'optional' | 'refresh' | 'fresh'
+
+/** Throws or rejects when the request does not meet the requirement. */
+export type Authenticate = (request: FastifyRequest, requirement: Requirement) => Promise<void> | undefined
+
+export interface AuthenticateParts {
+  findToken: FindToken
+  missingTokenError: (type: TokenType) => MissingTokenError
+  verifyToken: VerifyToken
+  checkDenylist: CheckDenylist
+}
+
+export function createAuthenticate (parts: AuthenticateParts): Authenticate {
+  const { findToken, missingTokenError, verifyToken, checkDenylist } = parts
+
+  return function authenticate (request, requirement) {
+    const type: TokenType = requirement === 'refresh' ? 'refresh' : 'access'
+    const found = findToken(request, type)
+    if (found === undefined) {
+      if (requirement === 'optional') return undefined
+      throw missingTokenError(type)
+    }
+    const claims = verifyToken(found.token)
+    checkType(claims, type)
+    if (requirement === 'fresh' && !isFresh(claims)) throw new FreshTokenRequired()
+    if (found.csrf !== undefined) checkCsrfMatch(found.csrf, claims.csrf)
+    const pending = checkDenylist(claims, type, request)
+    if (pending === undefined) {
+      keep(request, claims, found.token)
+      return undefined
+    }
+    return pending.then(() => keep(request, claims, found.token))
+  }
+}
+
+function checkType (claims: AuthJwtClaims, type: TokenType): void {
+  // A token without `type` (from another issuer) counts as an access token.
+  const actual = claims.type ?? 'access'
+  if (actual !== type) throw type === 'access' ? new AccessTokenRequired() : new RefreshTokenRequired()
+}
+
+function isFresh (claims: AuthJwtClaims): boolean {
+  const fresh = claims.fresh
+  return fresh === true || (typeof fresh === 'number' && Date.now() / 1000 <= fresh)
+}
+
+function keep (request: FastifyRequest, claims: AuthJwtClaims, token: string): void {
+  const state = request as unknown as RequestState
+  state[kClaims] = claims
+  state[kToken] = token
+}
+
+/**
+ * A preHandler running the checks. CORS preflight requests (OPTIONS) pass:
+ * browsers never send credentials with them.
+ */
+export function createGuard (authenticate: Authenticate, requirement: Requirement): preHandlerHookHandler {
+  return function guard (request, _reply, done) {
+    if (request.method === 'OPTIONS') return done()
+    let pending: Promise<void> | undefined
+    try {
+      pending = authenticate(request, requirement)
+    } catch (error) {
+      return done(error as Error)
+    }
+    if (pending === undefined) return done()
+    pending.then(() => done(), done)
+  }
+}

@@ -1,0 +1,62 @@
+// `fastify.authJwt`: what an application can do with tokens outside a request.
+import { createDecoder } from 'fast-jwt'
+import type { AuthJwtConfig } from './config'
+import { ConfigError, DenylistError, invalidTokenError } from './errors'
+import type { AuthJwtClaims } from './options'
+import type { CreateAccessTokenOptions, CreateTokenOptions, TokenFactory } from './token-factory'
+import { MAX_TOKEN_LENGTH, type VerifyToken } from './token-verifier'
+
+export interface AuthJwt {
+  createAccessToken: (options: CreateAccessTokenOptions) => string
+  createRefreshToken: (options: CreateTokenOptions) => string
+  /** Verifies signature and claims (not type, not the denylist) and returns the claims. */
+  decodeToken: (encoded: string) => AuthJwtClaims
+  /** Puts the token's jti on the denylist until the token expires. */
+  revokeToken: (claimsOrEncoded: AuthJwtClaims | string) => Promise<void>
+  /** The jti of a token, after verifying it; null when it has none. */
+  getJti: (encoded: string) => string | null
+  /** The token's header, without verifying anything. */
+  getUnverifiedJwtHeaders: (encoded: string) => Record<string, unknown>
+}
+
+const decodeComplete = createDecoder({ complete: true })
+
+export function createInstanceApi (config: AuthJwtConfig, factory: TokenFactory, verifyToken: VerifyToken): AuthJwt {
+  function decodeToken (encoded: string): AuthJwtClaims {
+    if (typeof encoded !== 'string') throw invalidTokenError('Malformed token')
+    return verifyToken(encoded)
+  }
+
+  return {
+    createAccessToken: factory.createAccessToken,
+    createRefreshToken: factory.createRefreshToken,
+    decodeToken,
+
+    async revokeToken (claimsOrEncoded) {
+      if (!config.denylistEnabled) {
+        // Revoking into a denylist nobody checks would only look like a logout.
+        throw new ConfigError('revokeToken needs denylistEnabled: true')
+      }
+      const claims = typeof claimsOrEncoded === 'string' ? decodeToken(claimsOrEncoded) : claimsOrEncoded
+      if (claims === null || typeof claims !== 'object' || typeof claims.jti !== 'string' || claims.jti === '') {
+        throw new TypeError('revokeToken needs a token, or its claims, with a jti')
+      }
+      try {
+        await config.denylistStore.add(claims.jti, typeof claims.exp === 'number' ? claims.exp : null)
+      } catch (error) {
+        throw error instanceof DenylistError ? error : new DenylistError('The denylist store failed', { cause: error })
+      }
+    },
+
+    getJti: encoded => decodeToken(encoded).jti ?? null,
+
+    getUnverifiedJwtHeaders (encoded) {
+      if (typeof encoded !== 'string' || encoded.length > MAX_TOKEN_LENGTH) throw invalidTokenError('Malformed token')
+      try {
+        return decodeComplete(encoded).header
+      } catch {
+        throw invalidTokenError('Malformed token')
+      }
+    }
+  }
+}

@@ -1,0 +1,113 @@
+// Checks the keys against the algorithms once, at registration, so that a
+// wrong key is a clear configuration error instead of a failure per request.
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
+import type { FastifyBaseLogger } from 'fastify'
+import { ConfigError } from './errors'
+import type { Algorithm } from './options'
+
+export interface KeyMaterial {
+  /** The HS* secret or the PEM private key; undefined on a verify-only instance. */
+  signingKey: string | Buffer | undefined
+  /** The HS* secret or the PEM public key. */
+  verifyingKey: string | Buffer
+}
+
+export interface KeyOptions {
+  secretKey?: string | Buffer
+  privateKey?: string | Buffer
+  publicKey?: string | Buffer
+}
+
+export function isHmac (algorithm: Algorithm): boolean {
+  return algorithm.startsWith('HS')
+}
+
+/** Bytes of the HMAC hash: a shorter secret weakens the signature. */
+function hashBytes (algorithm: Algorithm): number {
+  return Number(algorithm.slice(2)) / 8
+}
+
+// The key each asymmetric algorithm needs (fast-jwt has no RSA-PSS key support:
+// PS* use a plain RSA key).
+const KEY_KINDS: Record<string, (key: KeyObject) => boolean> = {
+  RS: key => key.asymmetricKeyType === 'rsa',
+  PS: key => key.asymmetricKeyType === 'rsa',
+  ES256: key => key.asymmetricKeyDetails?.namedCurve === 'prime256v1',
+  ES384: key => key.asymmetricKeyDetails?.namedCurve === 'secp384r1',
+  ES512: key => key.asymmetricKeyDetails?.namedCurve === 'secp521r1',
+  EdDSA: key => key.asymmetricKeyType === 'ed25519' || key.asymmetricKeyType === 'ed448'
+}
+
+function fitsKey (algorithm: Algorithm, key: KeyObject): boolean {
+  const check = KEY_KINDS[algorithm] ?? KEY_KINDS[algorithm.slice(0, 2)]
+  return check(key)
+}
+
+function describeKey (key: KeyObject): string {
+  const curve = key.asymmetricKeyDetails?.namedCurve
+  return curve === undefined ? `${key.asymmetricKeyType} key` : `${key.asymmetricKeyType} key on ${curve}`
+}
+
+export function resolveKeys (
+  options: KeyOptions,
+  decodeAlgorithms: Algorithm[],
+  log: FastifyBaseLogger
+): KeyMaterial {
+  const hmac = decodeAlgorithms.filter(isHmac)
+  if (hmac.length > 0 && hmac.length < decodeAlgorithms.length) {
+    // One key cannot serve both; accepting both invites algorithm confusion.
+    throw new ConfigError('decodeAlgorithms mixes HS* and asymmetric algorithms: use one family')
+  }
+  return hmac.length > 0 ? secretKeys(options, hmac, log) : asymmetricKeys(options, decodeAlgorithms)
+}
+
+function secretKeys (options: KeyOptions, algorithms: Algorithm[], log: FastifyBaseLogger): KeyMaterial {
+  const secret = options.secretKey
+  if (secret === undefined) {
+    throw new ConfigError(`secretKey is required for ${algorithms.join(', ')} (or set AUTHJWT_SECRET_KEY)`)
+  }
+  const strongest = algorithms.reduce((a, b) => hashBytes(a) >= hashBytes(b) ? a : b)
+  if (Buffer.byteLength(secret) < hashBytes(strongest)) {
+    log.warn(`fastify-jwt-auth: secretKey is shorter than ${hashBytes(strongest)} bytes, the hash size of ` +
+      `${strongest}; use a longer random secret`)
+  }
+  return { signingKey: secret, verifyingKey: secret }
+}
+
+function asymmetricKeys (options: KeyOptions, algorithms: Algorithm[]): KeyMaterial {
+  const { privateKey, publicKey } = options
+  if (privateKey === undefined && publicKey === undefined) {
+    throw new ConfigError(`privateKey or publicKey is required for ${algorithms.join(', ')}`)
+  }
+  const privateObject = privateKey === undefined ? undefined : parseKey(privateKey, 'privateKey')
+  const publicObject = publicKey === undefined
+    ? createPublicKey(privateObject as KeyObject)
+    : parseKey(publicKey, 'publicKey')
+
+  if (privateObject !== undefined && publicKey !== undefined && !sameKeyPair(privateObject, publicObject)) {
+    throw new ConfigError('publicKey does not belong to privateKey')
+  }
+  for (const algorithm of algorithms) {
+    if (!fitsKey(algorithm, publicObject)) {
+      throw new ConfigError(`decodeAlgorithms: ${algorithm} cannot be used with the ${describeKey(publicObject)}`)
+    }
+  }
+  return {
+    signingKey: privateKey,
+    verifyingKey: publicObject.export({ type: 'spki', format: 'pem' }) as string
+  }
+}
+
+function parseKey (pem: string | Buffer, name: 'privateKey' | 'publicKey'): KeyObject {
+  try {
+    return name === 'privateKey' ? createPrivateKey(pem) : createPublicKey(pem)
+  } catch {
+    // The parser's message may quote the input: never let a key reach a log.
+    throw new ConfigError(`${name} is not a valid PEM ${name === 'privateKey' ? 'private' : 'public'} key`)
+  }
+}
+
+function sameKeyPair (privateObject: KeyObject, publicObject: KeyObject): boolean {
+  const derived = createPublicKey(privateObject).export({ type: 'spki', format: 'der' })
+  return derived.equals(publicObject.export({ type: 'spki', format: 'der' }))
+}

@@ -1,0 +1,208 @@
+// The plugin's options: one TypeBox schema that types them, validates them and
+// says how each one is read from an AUTHJWT_* environment variable.
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import type { FastifyRequest } from 'fastify'
+import type { DenylistStore } from './denylist/store'
+
+export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const
+export const ASYMMETRIC_ALGORITHMS = [
+  'RS256', 'RS384', 'RS512',
+  'PS256', 'PS384', 'PS512',
+  'ES256', 'ES384', 'ES512',
+  'EdDSA'
+] as const
+export const ALGORITHMS = [...HMAC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS] as const
+export const TOKEN_LOCATIONS = ['headers', 'cookies', 'query', 'json'] as const
+export const TOKEN_TYPES = ['access', 'refresh'] as const
+export const SAMESITE_VALUES = ['strict', 'lax', 'none'] as const
+
+export type Algorithm = typeof ALGORITHMS[number]
+export type TokenLocation = typeof TOKEN_LOCATIONS[number]
+export type TokenType = typeof TOKEN_TYPES[number]
+export type SameSite = typeof SAMESITE_VALUES[number]
+
+/**
+ * How an option's environment variable is turned into the option's value.
+ * `none`: the option cannot come from the environment (functions, objects).
+ */
+export type EnvKind = 'string' | 'key' | 'boolean' | 'integer' | 'duration' | 'list' | 'stringOrList' | 'none'
+
+// `hint` finishes the sentence "<option> must be …" in configuration errors;
+// `env` says how to read the option from its environment variable.
+function option<T extends TSchema> (schema: T, env: EnvKind, hint: string): T {
+  return Object.assign(schema, { env, hint })
+}
+
+const nonEmptyString = () => Type.String({ minLength: 1 })
+const secret = () => Type.Union([Type.String({ minLength: 1 }), Type.Uint8Array({ minByteLength: 1 })])
+const seconds = () => Type.Integer({ minimum: 0 })
+const duration = () => Type.Union([Type.Integer({ minimum: 0 }), Type.Literal(false)])
+// Type.Unsafe keeps the literal union in the static type, which a mapped Type.Union loses.
+const enumOf = <T extends readonly string[]>(values: T) =>
+  Type.Unsafe<T[number]>(Type.Union(values.map(value => Type.Literal(value))))
+const listOf = <T extends TSchema>(item: T) => Type.Array(item, { minItems: 1 })
+
+const NAME = 'a non-empty string'
+const PATH = 'a path starting with "/"'
+
+export const optionsSchema = Type.Object({
+  secretKey: Type.Optional(option(secret(), 'string', 'a non-empty string or Buffer')),
+  privateKey: Type.Optional(option(secret(), 'key', 'a PEM private key (string or Buffer)')),
+  publicKey: Type.Optional(option(secret(), 'key', 'a PEM public key (string or Buffer)')),
+  algorithm: Type.Optional(option(enumOf(ALGORITHMS), 'string', `one of ${ALGORITHMS.join(', ')}`)),
+  decodeAlgorithms: Type.Optional(option(listOf(enumOf(ALGORITHMS)), 'list',
+    `a non-empty list of ${ALGORITHMS.join(', ')}`)),
+  decodeLeeway: Type.Optional(option(seconds(), 'integer', 'a non-negative whole number of seconds')),
+  encodeIssuer: Type.Optional(option(nonEmptyString(), 'string', NAME)),
+  decodeIssuer: Type.Optional(option(nonEmptyString(), 'string', NAME)),
+  decodeAudience: Type.Optional(option(Type.Union([nonEmptyString(), listOf(nonEmptyString())]), 'stringOrList',
+    'a non-empty string or a non-empty list of them')),
+  accessTokenExpires: Type.Optional(option(duration(), 'duration', 'a non-negative whole number of seconds, or false')),
+  refreshTokenExpires: Type.Optional(option(duration(), 'duration', 'a non-negative whole number of seconds, or false')),
+  tokenLocation: Type.Optional(option(Type.Union([enumOf(TOKEN_LOCATIONS), listOf(enumOf(TOKEN_LOCATIONS))]), 'list',
+    `a non-empty list of ${TOKEN_LOCATIONS.join(', ')}`)),
+  headerName: Type.Optional(option(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }), 'string',
+    'a valid HTTP header name')),
+  headerType: Type.Optional(option(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]*$' }), 'string',
+    'an authentication scheme word such as "Bearer", or "" for the bare token')),
+  queryStringName: Type.Optional(option(nonEmptyString(), 'string', NAME)),
+  jsonKey: Type.Optional(option(nonEmptyString(), 'string', NAME)),
+  refreshJsonKey: Type.Optional(option(nonEmptyString(), 'string', NAME)),
+  accessCookieKey: Type.Optional(option(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }), 'string',
+    'a valid cookie name')),
+  refreshCookieKey: Type.Optional(option(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }), 'string',
+    'a valid cookie name')),
+  accessCookiePath: Type.Optional(option(Type.String({ pattern: '^/' }), 'string', PATH)),
+  refreshCookiePath: Type.Optional(option(Type.String({ pattern: '^/' }), 'string', PATH)),
+  cookieMaxAge: Type.Optional(option(seconds(), 'integer', 'a non-negative whole number of seconds')),
+  cookieDomain: Type.Optional(option(nonEmptyString(), 'string', NAME)),
+  cookieSecure: Type.Optional(option(Type.Boolean(), 'boolean', 'true or false')),
+  cookieSamesite: Type.Optional(option(enumOf(SAMESITE_VALUES), 'string', 'one of strict, lax, none')),
+  cookieCsrfProtect: Type.Optional(option(Type.Boolean(), 'boolean', 'true or false')),
+  accessCsrfCookieKey: Type.Optional(option(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }), 'string',
+    'a valid cookie name')),
+  refreshCsrfCookieKey: Type.Optional(option(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }), 'string',
+    'a valid cookie name')),
+  accessCsrfCookiePath: Type.Optional(option(Type.String({ pattern: '^/' }), 'string', PATH)),
+  refreshCsrfCookiePath: Type.Optional(option(Type.String({ pattern: '^/' }), 'string', PATH)),
+  accessCsrfHeaderName: Type.Optional(option(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }), 'string',
+    'a valid HTTP header name')),
+  refreshCsrfHeaderName: Type.Optional(option(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }), 'string',
+    'a valid HTTP header name')),
+  csrfMethods: Type.Optional(option(Type.Array(Type.String({ pattern: '^[A-Za-z]+$' })), 'list',
+    'a list of HTTP method names')),
+  denylistEnabled: Type.Optional(option(Type.Boolean(), 'boolean', 'true or false')),
+  denylistTokenChecks: Type.Optional(option(Type.Array(enumOf(TOKEN_TYPES)), 'list',
+    'a list of access, refresh')),
+  denylistTimeout: Type.Optional(option(Type.Integer({ minimum: 1 }), 'integer', 'a whole number of seconds, at least 1')),
+  // Checked by hand in config.ts: TypeBox cannot describe a function's contract.
+  tokenInDenylist: Type.Optional(option(Type.Unknown(), 'none', 'a function (claims, request) => boolean | Promise<boolean>')),
+  denylistStore: Type.Optional(option(Type.Unknown(), 'none', 'an object with async add(jti, expiresAt) and has(jti)'))
+})
+
+export type OptionName = keyof typeof optionsSchema.properties
+
+/** The claims of a verified token. Extend `AuthJwtUserClaims` to type your own. */
+export interface AuthJwtUserClaims {}
+
+export interface JwtClaims {
+  sub: string | number
+  iat?: number
+  nbf?: number
+  exp?: number
+  jti?: string
+  /** Missing on a foreign token: it then counts as an access token. */
+  type?: TokenType
+  fresh?: boolean | number
+  csrf?: string
+  iss?: string
+  aud?: string | string[]
+}
+
+export type AuthJwtClaims = JwtClaims & AuthJwtUserClaims & Record<string, unknown>
+
+export type TokenInDenylist = (claims: AuthJwtClaims, request: FastifyRequest) => boolean | Promise<boolean>
+
+type SchemaOptions = Static<typeof optionsSchema>
+
+export interface FastifyJwtAuthOptions extends Omit<SchemaOptions,
+'secretKey' | 'privateKey' | 'publicKey' | 'tokenInDenylist' | 'denylistStore' | 'csrfMethods'> {
+  secretKey?: string | Buffer
+  privateKey?: string | Buffer
+  publicKey?: string | Buffer
+  csrfMethods?: string[]
+  tokenInDenylist?: TokenInDenylist
+  denylistStore?: DenylistStore
+}
+
+/** Every option's value after defaults, environment and validation. */
+export interface ResolvedOptions {
+  algorithm: Algorithm
+  decodeAlgorithms: Algorithm[]
+  decodeLeeway: number
+  encodeIssuer: string | undefined
+  decodeIssuer: string | undefined
+  decodeAudience: string | string[] | undefined
+  accessTokenExpires: number | false
+  refreshTokenExpires: number | false
+  tokenLocation: TokenLocation[]
+  headerName: string
+  headerType: string
+  queryStringName: string
+  jsonKey: string
+  refreshJsonKey: string
+  accessCookieKey: string
+  refreshCookieKey: string
+  accessCookiePath: string
+  refreshCookiePath: string
+  cookieMaxAge: number | undefined
+  cookieDomain: string | undefined
+  cookieSecure: boolean
+  cookieSamesite: SameSite
+  cookieCsrfProtect: boolean
+  accessCsrfCookieKey: string
+  refreshCsrfCookieKey: string
+  accessCsrfCookiePath: string
+  refreshCsrfCookiePath: string
+  accessCsrfHeaderName: string
+  refreshCsrfHeaderName: string
+  csrfMethods: string[]
+  denylistEnabled: boolean
+  denylistTokenChecks: TokenType[]
+  denylistTimeout: number
+}
+
+export const DEFAULTS: Omit<ResolvedOptions, 'algorithm' | 'decodeAlgorithms' | 'encodeIssuer' | 'decodeIssuer' |
+'decodeAudience' | 'cookieMaxAge' | 'cookieDomain'> = {
+  decodeLeeway: 0,
+  accessTokenExpires: 900,
+  refreshTokenExpires: 2_592_000,
+  tokenLocation: ['headers'],
+  headerName: 'Authorization',
+  headerType: 'Bearer',
+  queryStringName: 'token',
+  jsonKey: 'access_token',
+  refreshJsonKey: 'refresh_token',
+  accessCookieKey: 'access_token_cookie',
+  refreshCookieKey: 'refresh_token_cookie',
+  accessCookiePath: '/',
+  refreshCookiePath: '/',
+  cookieSecure: false,
+  cookieSamesite: 'lax',
+  cookieCsrfProtect: true,
+  accessCsrfCookieKey: 'csrf_access_token',
+  refreshCsrfCookieKey: 'csrf_refresh_token',
+  accessCsrfCookiePath: '/',
+  refreshCsrfCookiePath: '/',
+  accessCsrfHeaderName: 'X-CSRF-Token',
+  refreshCsrfHeaderName: 'X-CSRF-Token',
+  csrfMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
+  denylistEnabled: false,
+  denylistTokenChecks: ['access', 'refresh'],
+  denylistTimeout: 5
+}
+
+/** `secretKey` → `AUTHJWT_SECRET_KEY`. */
+export function environmentName (name: string): string {
+  return 'AUTHJWT_' + name.replace(/[A-Z]/g, letter => '_' + letter).toUpperCase()
+}

@@ -1,0 +1,149 @@
+// Creates access and refresh tokens. fast-jwt signers are built at
+// registration, one per algorithm this instance may sign with; the claims are
+// computed here so that every token carries exactly the claims of the design.
+import { randomUUID } from 'node:crypto'
+import { createSigner } from 'fast-jwt'
+import type { AuthJwtConfig } from './config'
+import { ConfigError } from './errors'
+import type { Algorithm, AuthJwtUserClaims, TokenType } from './options'
+
+export interface CreateTokenOptions {
+  subject: string | number
+  /** Must be one of `decodeAlgorithms`; defaults to `algorithm`. */
+  algorithm?: Algorithm
+  /** Extra JWT header fields, such as `kid`. `alg` cannot be set. */
+  headers?: Record<string, unknown>
+  /** Seconds until the token expires, or `false` for no `exp`. */
+  expiresTime?: number | false
+  audience?: string | string[]
+  userClaims?: Partial<AuthJwtUserClaims> & Record<string, unknown>
+}
+
+export interface CreateAccessTokenOptions extends CreateTokenOptions {
+  /** `true`, `false` (the default), or seconds during which the token is fresh. */
+  fresh?: boolean | number
+}
+
+export const RESERVED_CLAIMS = new Set(['sub', 'iat', 'nbf', 'jti', 'exp', 'type', 'fresh', 'csrf', 'iss', 'aud'])
+
+type Sign = (payload: Record<string, unknown>) => string
+
+// Custom headers are fixed when a fast-jwt signer is built, so a signer is
+// kept for each distinct header set; a few sets (one per `kid`) is the norm,
+// and the bound keeps a caller that varies them from growing memory.
+const MAX_HEADER_SIGNERS = 64
+
+export interface TokenFactory {
+  createAccessToken: (options: CreateAccessTokenOptions) => string
+  createRefreshToken: (options: CreateTokenOptions) => string
+}
+
+export function createTokenFactory (config: AuthJwtConfig): TokenFactory {
+  const { signingKey } = config.keys
+  const signers = new Map<Algorithm, Sign>()
+  const headerSigners = new Map<string, Sign>()
+  if (signingKey !== undefined) {
+    for (const algorithm of config.decodeAlgorithms) {
+      signers.set(algorithm, createSigner({ key: signingKey, algorithm }))
+    }
+  }
+  const withCsrf = config.cookieCsrfProtect && config.tokenLocation.includes('cookies')
+
+  function signerFor (algorithm: Algorithm, headers: Record<string, unknown> | undefined): Sign {
+    if (signingKey === undefined) {
+      throw new ConfigError('This instance only verifies tokens: set secretKey or privateKey to create them')
+    }
+    const sign = signers.get(algorithm)
+    if (sign === undefined) {
+      throw new ConfigError(`algorithm ${algorithm} is not one of decodeAlgorithms (${config.decodeAlgorithms.join(', ')})`)
+    }
+    if (headers === undefined) return sign
+    const cacheKey = algorithm + JSON.stringify(headers)
+    let headerSign = headerSigners.get(cacheKey)
+    if (headerSign === undefined) {
+      if (headerSigners.size >= MAX_HEADER_SIGNERS) headerSigners.delete(headerSigners.keys().next().value as string)
+      headerSign = createSigner({ key: signingKey, algorithm, header: headers as { alg: Algorithm } })
+      headerSigners.set(cacheKey, headerSign)
+    }
+    return headerSign
+  }
+
+  function createToken (type: TokenType, options: CreateAccessTokenOptions, lifetime: number | false): string {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('Token options must be an object with a subject')
+    }
+    const { subject, algorithm = config.algorithm, headers, expiresTime = lifetime, audience, userClaims } = options
+    checkSubject(subject)
+    checkHeaders(headers)
+    checkExpiresTime(expiresTime)
+    checkAudience(audience)
+    const sign = signerFor(algorithm, headers)
+
+    const now = Math.floor(Date.now() / 1000)
+    const claims: Record<string, unknown> = { ...userClaimsOf(userClaims) }
+    claims.sub = subject
+    claims.iat = now
+    claims.nbf = now
+    claims.jti = randomUUID()
+    if (expiresTime !== false) claims.exp = now + expiresTime
+    claims.type = type
+    if (type === 'access') claims.fresh = freshClaim(options.fresh, now)
+    if (withCsrf) claims.csrf = randomUUID()
+    if (config.encodeIssuer !== undefined) claims.iss = config.encodeIssuer
+    const aud = audience ?? config.decodeAudience
+    if (aud !== undefined) claims.aud = aud
+    return sign(claims)
+  }
+
+  return {
+    createAccessToken: options => createToken('access', options, config.accessTokenExpires),
+    createRefreshToken: options => createToken('refresh', options, config.refreshTokenExpires)
+  }
+}
+
+function checkSubject (subject: unknown): void {
+  const valid = (typeof subject === 'string' && subject !== '') ||
+    (typeof subject === 'number' && Number.isFinite(subject))
+  if (!valid) throw new TypeError('subject must be a non-empty string or a finite number')
+}
+
+function checkHeaders (headers: unknown): void {
+  if (headers === undefined) return
+  if (!isPlainObject(headers)) throw new TypeError('headers must be a plain object')
+  if ('alg' in headers) throw new TypeError('headers cannot set "alg": choose the algorithm option instead')
+}
+
+function checkExpiresTime (expiresTime: unknown): void {
+  if (expiresTime !== false && !(Number.isSafeInteger(expiresTime) && (expiresTime as number) >= 0)) {
+    throw new TypeError('expiresTime must be a non-negative whole number of seconds, or false')
+  }
+}
+
+function checkAudience (audience: unknown): void {
+  if (audience === undefined) return
+  const values = Array.isArray(audience) ? audience : [audience]
+  if (values.length === 0 || values.some(value => typeof value !== 'string' || value === '')) {
+    throw new TypeError('audience must be a non-empty string or a non-empty list of them')
+  }
+}
+
+function userClaimsOf (userClaims: unknown): Record<string, unknown> {
+  if (userClaims === undefined) return {}
+  if (!isPlainObject(userClaims)) throw new TypeError('userClaims must be a plain object')
+  for (const name of Object.keys(userClaims)) {
+    if (RESERVED_CLAIMS.has(name)) throw new TypeError(`userClaims cannot set the reserved claim "${name}"`)
+  }
+  return userClaims
+}
+
+function freshClaim (fresh: unknown, now: number): boolean | number {
+  if (fresh === undefined || typeof fresh === 'boolean') return fresh === true
+  if (Number.isSafeInteger(fresh) && (fresh as number) >= 0) return now + (fresh as number)
+  throw new TypeError('fresh must be true, false or a non-negative whole number of seconds')
+}
+
+function isPlainObject (value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false
+  const prototype = Object.getPrototypeOf(value)
+  return prototype === Object.prototype || prototype === null
+}

@@ -1,0 +1,24 @@
+// Declaration merging: what the plugin adds to Fastify's types.
+import type { preHandlerHookHandler } from 'fastify'
+import type { AuthJwt } from '../lib/instance-api'
+import type { RequestAuthJwt } from '../lib/request-auth-jwt'
+
+/** The decorators the plugin adds to the Fastify instance. */
+export interface AuthJwtInstanceDecorators {
+  /** preHandler: a valid, unrevoked access token. */
+  jwtRequired: preHandlerHookHandler
+  /** preHandler: no token runs the handler anonymously; a present token must be valid. */
+  jwtOptional: preHandlerHookHandler
+  /** preHandler: a valid, unrevoked refresh token. */
+  jwtRefreshTokenRequired: preHandlerHookHandler
+  /** preHandler: an access token that is fresh now. */
+  freshJwtRequired: preHandlerHookHandler
+  authJwt: AuthJwt
+}
+
+declare module 'fastify' {
+  interface FastifyInstance extends AuthJwtInstanceDecorators {}
+  interface FastifyRequest {
+    authJwt: RequestAuthJwt
+  }
+}
