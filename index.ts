@@ -64,7 +64,20 @@ const fastifyJwtAuth: FastifyPluginAsync<FastifyJwtAuthOptions> = fp(fastifyJwtA
 
 export default fastifyJwtAuth
 export { fastifyJwtAuth }
-export * from './lib/errors'
+export {
+  AccessTokenRequired,
+  AuthJwtError,
+  ConfigError,
+  CSRFError,
+  DenylistError,
+  FreshTokenRequired,
+  InvalidHeaderError,
+  JWTDecodeError,
+  MissingTokenError,
+  RefreshTokenRequired,
+  RevokedTokenError
+} from './lib/errors'
+export type { AuthJwtErrorCode } from './lib/errors'
 export { createMemoryDenylist, createRedisDenylist } from './lib/denylist'
 export type { DenylistStore, MemoryDenylistOptions, RedisDenylistOptions, RedisLike } from './lib/denylist'
 export type { AuthJwt } from './lib/instance-api'

@@ -6,23 +6,18 @@
 //        -d '{"username":"test","password":"test"}'
 //   curl -s localhost:8000/protected -H "Authorization: Bearer $TOKEN"
 import Fastify, { type FastifyInstance } from 'fastify'
-import { Type } from '@sinclair/typebox'
 import fastifyJwtAuth, { type FastifyJwtAuthOptions } from '../index'
 import { devSecretKey } from './dev-secret'
 import { runExample } from './run'
-
-export const Login = Type.Object({ username: Type.String(), password: Type.String() })
+import { checkPassword, Login, type LoginBody } from './users'
 
 export async function build (options: FastifyJwtAuthOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'info' } })
   await app.register(fastifyJwtAuth, { secretKey: devSecretKey(app.log), ...options })
 
-  app.post<{ Body: { username: string, password: string } }>('/login', { schema: { body: Login } }, async (request, reply) => {
-    const { username, password } = request.body
-    if (username !== 'test' || password !== 'test') {
-      return reply.code(401).send({ message: 'Bad username or password' })
-    }
-    return { access_token: request.authJwt.createAccessToken({ subject: username }) }
+  app.post<{ Body: LoginBody }>('/login', { schema: { body: Login } }, async (request, reply) => {
+    if (!checkPassword(request.body)) return reply.code(401).send({ message: 'Bad username or password' })
+    return { access_token: request.authJwt.createAccessToken({ subject: request.body.username }) }
   })
 
   app.get('/protected', { preHandler: app.jwtRequired }, async request => {

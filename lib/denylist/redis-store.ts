@@ -27,6 +27,9 @@ const DEFAULT_PREFIX = 'fastify-jwt-auth:denylist:'
 const DEFAULT_TIMEOUT_MS = 1000
 // setTimeout fires at once for anything longer than this.
 const MAX_TIMEOUT_MS = 2 ** 31 - 1
+// Beyond this a TTL is no longer an exact integer (and Redis would refuse the
+// larger ones): some 285 000 years, which is forever for a token.
+const MAX_TTL_MS = Number.MAX_SAFE_INTEGER
 
 /**
  * A denylist shared by every app instance on the same Redis: one key per jti,
@@ -85,17 +88,18 @@ export function createRedisDenylist (client: RedisLike, options: RedisDenylistOp
       assertJti(jti)
       assertExpiresAt(expiresAt)
       const key = prefix + jti
-      if (expiresAt === null) {
-        // A plain SET also clears any expiry the key had: forever wins.
-        await run('add', () => client.set(key, '1'))
-        return
-      }
       // PX with the time left on this machine's clock, rather than PXAT: the
       // entry then lives exactly as long as this process accepts the token,
       // whatever the skew between its clock and the Redis server's.
-      const ttl = Math.ceil(expiresAt * 1000 - Date.now())
+      const ttl = expiresAt === null ? Infinity : Math.ceil(expiresAt * 1000 - Date.now())
       // An expired token is refused by verification already: nothing to keep.
       if (ttl <= 0) return
+      if (ttl > MAX_TTL_MS) {
+        // null, or too far off for an exact TTL: forever. A plain SET also
+        // clears any expiry the key had, so forever wins.
+        await run('add', () => client.set(key, '1'))
+        return
+      }
       // Redis keeps the last write. The plugin always revokes a jti with its
       // own token's exp, so repeated revocations of one token agree.
       await run('add', () => client.set(key, '1', 'PX', ttl))

@@ -1,0 +1,38 @@
+// The built package, as users load it: require() and import both give the
+// plugin, with the error classes and store factories as named exports.
+// `npm test` builds dist/ before running the tests.
+import t from 'tap'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import * as source from '../index'
+
+const built = join(__dirname, '..', 'dist', 'index.js')
+const names = [
+  'fastifyJwtAuth', 'default', 'createMemoryDenylist', 'createRedisDenylist',
+  'AuthJwtError', 'MissingTokenError', 'InvalidHeaderError', 'JWTDecodeError', 'RevokedTokenError',
+  'AccessTokenRequired', 'RefreshTokenRequired', 'FreshTokenRequired', 'CSRFError', 'DenylistError', 'ConfigError'
+]
+
+t.test('require() gives the plugin itself', { skip: existsSync(built) ? false : 'run `npm run build` first' }, async t => {
+  const plugin = require(built)
+  t.type(plugin, 'function')
+  t.equal(plugin.default, plugin)
+  t.equal(plugin.fastifyJwtAuth, plugin)
+  for (const name of names) t.ok(plugin[name], name)
+  t.equal(plugin[Symbol.for('fastify.display-name')], 'fastify-jwt-auth')
+})
+
+t.test('import gives the plugin as default and the named exports', { skip: existsSync(built) ? false : 'run `npm run build` first' }, async t => {
+  // A real ESM import, not the TypeScript down-levelled one.
+  // eslint-disable-next-line no-new-func
+  const esmImport = new Function('url', 'return import(url)') as (url: string) => Promise<Record<string, unknown>>
+  const module = await esmImport(pathToFileURL(built).href)
+  t.type(module.default, 'function')
+  for (const name of names.filter(name => name !== 'default')) t.ok(module[name], `named export ${name}`)
+})
+
+t.test('the source entry point exports the same', async t => {
+  t.equal(source.default, source.fastifyJwtAuth)
+  for (const name of names) t.ok((source as Record<string, unknown>)[name], name)
+})

@@ -1,0 +1,334 @@
+import t, { type Test } from 'tap'
+import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
+import { Redis, type RedisOptions } from 'ioredis'
+import { ConfigError, DenylistError } from '../lib/errors'
+import { createRedisDenylist, type RedisLike } from '../lib/denylist/redis-store'
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+const nowSeconds = (): number => Date.now() / 1000
+
+// A client that records its calls and answers with `reply`.
+function fakeClient (reply: (command: string, args: unknown[]) => unknown = () => 'OK') {
+  const calls: Array<[string, ...unknown[]]> = []
+  const client = {
+    set (...args: unknown[]) {
+      calls.push(['set', ...args])
+      return reply('set', args)
+    },
+    exists (...args: unknown[]) {
+      calls.push(['exists', ...args])
+      return reply('exists', args)
+    }
+  }
+  return { client: client as unknown as RedisLike, calls }
+}
+
+// The store's timers are unref'd, and a fake client holds no socket: without
+// this, node would exit while a test waits for a timeout.
+function keepAlive (t: Test): void {
+  const timer = setInterval(() => {}, 1000)
+  t.teardown(() => { clearInterval(timer) })
+}
+
+t.test('with a fake client', async (t) => {
+  t.test('add sends SET with PX, has sends EXISTS', async (t) => {
+    const { client, calls } = fakeClient((command) => Promise.resolve(command === 'exists' ? 1 : 'OK'))
+    const store = createRedisDenylist(client)
+    await store.add('abc', nowSeconds() + 60)
+    t.equal(calls.length, 1)
+    const [command, key, value, mode, ttl] = calls[0]
+    t.same([command, key, value, mode], ['set', 'fastify-jwt-auth:denylist:abc', '1', 'PX'])
+    t.ok(typeof ttl === 'number' && ttl > 59_000 && ttl <= 60_000, `ttl ${String(ttl)} ms`)
+
+    await store.add('forever', null)
+    t.same(calls[1], ['set', 'fastify-jwt-auth:denylist:forever', '1'], 'null: no expiry')
+
+    await store.add('past', nowSeconds() - 1)
+    t.equal(calls.length, 2, 'an expired token sends nothing')
+
+    await store.add('far', 1e300)
+    t.same(calls[2], ['set', 'fastify-jwt-auth:denylist:far', '1'],
+      'an expiry too far for an exact TTL counts as forever')
+    calls.pop()
+
+    t.equal(await store.has('abc'), true)
+    t.same(calls[2], ['exists', 'fastify-jwt-auth:denylist:abc'])
+  })
+
+  t.test('has answers false for a count of 0, and the prefix is used', async (t) => {
+    const { client, calls } = fakeClient(() => Promise.resolve(0))
+    const store = createRedisDenylist(client, { prefix: 'app1:' })
+    t.equal(await store.has('x'), false)
+    t.same(calls, [['exists', 'app1:x']])
+    const bare = createRedisDenylist(client, { prefix: '' })
+    await bare.has('y')
+    t.same(calls[1], ['exists', 'y'], 'an empty prefix is allowed')
+  })
+
+  t.test('a failing client rejects with DenylistError, the cause kept, the jti never shown', async (t) => {
+    const boom = new Error('connect ECONNREFUSED 10.0.0.1:6379 secret-jti')
+    const rejecting = createRedisDenylist(fakeClient(() => Promise.reject(boom)).client)
+    for (const [operation, call] of [
+      ['add', () => rejecting.add('secret-jti', nowSeconds() + 60)],
+      ['lookup', () => rejecting.has('secret-jti')]
+    ] as const) {
+      const err = await (call() as Promise<unknown>).then(() => null, (e: unknown) => e)
+      t.ok(err instanceof DenylistError, `${operation}: DenylistError`)
+      t.match(err, {
+        code: 'FST_JWT_AUTH_DENYLIST_FAILED',
+        statusCode: 500,
+        message: `Redis denylist ${operation} failed`,
+        cause: boom
+      })
+    }
+
+    const throwing = createRedisDenylist(fakeClient(() => { throw boom }).client)
+    await t.rejects(throwing.add('secret-jti', null), { constructor: DenylistError, cause: boom },
+      'a client that throws instead of rejecting')
+    await t.rejects(throwing.has('secret-jti'), { constructor: DenylistError, cause: boom })
+  })
+
+  t.test('a reply that is not a count fails closed', async (t) => {
+    const store = createRedisDenylist(fakeClient(() => Promise.resolve('1')).client)
+    await t.rejects(store.has('a'), { constructor: DenylistError, message: /unexpected reply/ })
+  })
+
+  t.test('a client that never answers hits timeoutMs', async (t) => {
+    keepAlive(t)
+    const { client } = fakeClient(() => new Promise(() => {}))
+    const store = createRedisDenylist(client, { timeoutMs: 50 })
+    let started = Date.now()
+    await t.rejects(store.has('a'), {
+      constructor: DenylistError,
+      code: 'FST_JWT_AUTH_DENYLIST_FAILED',
+      message: 'Redis denylist lookup timed out after 50 ms'
+    })
+    t.ok(Date.now() - started < 1000, 'in bounded time')
+    started = Date.now()
+    await t.rejects(store.add('a', null), { constructor: DenylistError, message: /add timed out/ })
+    t.ok(Date.now() - started < 1000)
+  })
+
+  t.test('a late answer after the timeout changes nothing', async (t) => {
+    keepAlive(t)
+    let settle: (value: unknown) => void = () => {}
+    const store = createRedisDenylist(fakeClient(() => new Promise((resolve) => { settle = resolve })).client,
+      { timeoutMs: 10 })
+    await t.rejects(store.has('a'), DenylistError)
+    settle(1)
+    const lateFailure = createRedisDenylist(fakeClient(() => new Promise((_resolve, reject) => {
+      settle = reject
+    })).client, { timeoutMs: 10 })
+    await t.rejects(lateFailure.has('a'), /timed out/)
+    settle(new Error('late'))
+    await new Promise((resolve) => setImmediate(resolve))
+    t.pass('no unhandled rejection')
+  })
+
+  t.test('bad options throw ConfigError naming the setting', async (t) => {
+    const { client } = fakeClient()
+    for (const bad of [null, undefined, {}, { set () {} }, { exists () {} }, 'redis://x']) {
+      t.throws(() => createRedisDenylist(bad as unknown as RedisLike), {
+        constructor: ConfigError,
+        code: 'FST_JWT_AUTH_CONFIG',
+        message: /client/
+      })
+    }
+    t.throws(() => createRedisDenylist(client, { prefix: 1 as unknown as string }),
+      { constructor: ConfigError, message: /prefix/ })
+    for (const timeoutMs of [0, -1, 1.5, NaN, Infinity, 2 ** 31]) {
+      t.throws(() => createRedisDenylist(client, { timeoutMs }),
+        { constructor: ConfigError, message: /timeoutMs/ }, `timeoutMs ${timeoutMs}`)
+    }
+    t.doesNotThrow(() => createRedisDenylist(client, { timeoutMs: 2 ** 31 - 1 }))
+  })
+
+  t.test('bad arguments reject with TypeError before any command', async (t) => {
+    const { client, calls } = fakeClient()
+    const store = createRedisDenylist(client) as unknown as {
+      add: (...args: unknown[]) => Promise<void>
+      has: (...args: unknown[]) => Promise<boolean>
+    }
+    for (const jti of ['', undefined, 1]) {
+      await t.rejects(store.add(jti, null), TypeError)
+      await t.rejects(store.has(jti), TypeError)
+    }
+    for (const expiresAt of [undefined, NaN, Infinity, '5']) {
+      await t.rejects(store.add('a', expiresAt), { constructor: TypeError, message: /expiresAt/ })
+    }
+    t.same(calls, [])
+  })
+})
+
+// Returns why Redis cannot be used, or null when it answers.
+async function unreachable (): Promise<string | null> {
+  const probe = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+    connectTimeout: 2000
+  })
+  // connect() only says "Connection is closed"; the 'error' event says why.
+  let cause: Error | undefined
+  probe.on('error', (err: Error) => { cause = err })
+  try {
+    await probe.connect()
+    await probe.ping()
+    return null
+  } catch (err) {
+    return `Redis unreachable at ${REDIS_URL}: ${(cause ?? err as Error).message}`
+  } finally {
+    probe.disconnect()
+  }
+}
+
+function connect (t: Test, options: RedisOptions = {}): Redis {
+  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, ...options })
+  client.on('error', () => {}) // reported through the commands' rejections
+  t.teardown(() => { client.disconnect() })
+  return client
+}
+
+// Removes every key under `prefix`.
+async function clean (client: Redis, prefix: string): Promise<void> {
+  const stream = client.scanStream({ match: `${prefix}*`, count: 100 })
+  const keys: string[] = []
+  stream.on('data', (batch: string[]) => { keys.push(...batch) })
+  await once(stream, 'end')
+  if (keys.length > 0) await client.del(...keys)
+}
+
+t.test('with a real Redis', async (t) => {
+  const reason = await unreachable()
+  if (reason !== null) {
+    if (process.env.REQUIRE_REDIS === '1') {
+      t.fail(`${reason} (REQUIRE_REDIS=1)`)
+    } else {
+      t.comment(reason)
+      t.skip(`Redis tests: ${reason}`, () => {})
+    }
+    return
+  }
+
+  // Unique per run, so parallel runs and leftovers never collide.
+  const prefix = `fastify-jwt-auth-test:${randomUUID()}:`
+  const admin = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  await admin.connect()
+  t.teardown(async () => {
+    await clean(admin, prefix)
+    await admin.quit()
+  })
+
+  t.test('add, has, and the key follows expiresAt', async (t) => {
+    const client = connect(t)
+    const store = createRedisDenylist(client, { prefix })
+
+    await store.add('a', nowSeconds() + 120)
+    t.equal(await store.has('a'), true)
+    t.equal(await store.has('unknown'), false)
+    const pttl = await admin.pttl(`${prefix}a`)
+    t.ok(Math.abs(pttl - 120_000) < 1000, `PTTL ${pttl} is within a second of 120 s`)
+
+    await store.add('forever', null)
+    t.equal(await admin.ttl(`${prefix}forever`), -1, 'null: no expiry')
+    t.equal(await store.has('forever'), true)
+
+    await store.add('past', nowSeconds() - 5)
+    t.equal(await admin.exists(`${prefix}past`), 0, 'an expired token is not stored')
+    t.equal(await store.has('past'), false)
+
+    await store.add('a', null)
+    t.equal(await admin.ttl(`${prefix}a`), -1, 're-adding with null keeps it forever')
+  })
+
+  t.test('Redis forgets the entry when the token expires', async (t) => {
+    const store = createRedisDenylist(connect(t), { prefix })
+    await store.add('brief', nowSeconds() + 0.2)
+    t.equal(await store.has('brief'), true)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    t.equal(await store.has('brief'), false)
+  })
+
+  t.test('two app instances on two connections share one denylist', async (t) => {
+    const one = createRedisDenylist(connect(t), { prefix })
+    const two = createRedisDenylist(connect(t), { prefix })
+    t.equal(await two.has('shared'), false)
+    await one.add('shared', nowSeconds() + 60)
+    t.equal(await two.has('shared'), true, 'revoked through one, seen through the other')
+    const other = createRedisDenylist(connect(t), { prefix: `${prefix}other:` })
+    t.equal(await other.has('shared'), false, 'another prefix is another denylist')
+  })
+
+  t.test('the prefix makes the key', async (t) => {
+    const client = connect(t)
+    const jti = randomUUID()
+    await createRedisDenylist(client, { prefix: `${prefix}custom:` }).add(jti, nowSeconds() + 60)
+    t.equal(await admin.exists(`${prefix}custom:${jti}`), 1)
+
+    const byDefault = createRedisDenylist(client)
+    await byDefault.add(jti, nowSeconds() + 60)
+    t.teardown(() => admin.del(`fastify-jwt-auth:denylist:${jti}`))
+    t.equal(await admin.exists(`fastify-jwt-auth:denylist:${jti}`), 1, 'default prefix')
+  })
+
+  t.test('an unreachable Redis fails fast with DenylistError', async (t) => {
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: 1,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null
+    })
+    client.on('error', () => {})
+    t.teardown(() => { client.disconnect() })
+    const store = createRedisDenylist(client, { timeoutMs: 5000 })
+    for (const [operation, call] of [
+      ['add', () => store.add('a', nowSeconds() + 60)],
+      ['lookup', () => store.has('a')]
+    ] as const) {
+      const started = Date.now()
+      const err = await (call() as Promise<unknown>).then(() => null, (e: unknown) => e)
+      t.ok(err instanceof DenylistError, `${operation}: DenylistError`)
+      t.match(err, {
+        code: 'FST_JWT_AUTH_DENYLIST_FAILED',
+        statusCode: 500,
+        message: `Redis denylist ${operation} failed`,
+        cause: Error
+      })
+      t.ok(Date.now() - started < 1000, `${operation}: the client's own error, well before timeoutMs`)
+    }
+  })
+
+  t.test('ioredis defaults queue commands for ever: timeoutMs still answers', async (t) => {
+    // Default options: offline queue on, endless reconnection attempts.
+    const client = new Redis({ host: '127.0.0.1', port: 1, lazyConnect: true })
+    client.on('error', () => {})
+    t.teardown(() => { client.disconnect() })
+    const store = createRedisDenylist(client, { timeoutMs: 200 })
+    const started = Date.now()
+    await t.rejects(store.has('a'), {
+      constructor: DenylistError,
+      message: 'Redis denylist lookup timed out after 200 ms'
+    })
+    t.ok(Date.now() - started < 1000, 'in bounded time')
+  })
+
+  t.test('a client that reconnects works again', async (t) => {
+    const client = connect(t)
+    await client.connect()
+    const store = createRedisDenylist(client, { prefix, timeoutMs: 500 })
+    await store.add('recover', nowSeconds() + 60)
+    t.equal(await store.has('recover'), true)
+
+    client.disconnect()
+    await t.rejects(store.has('recover'), DenylistError, 'fails closed while disconnected')
+    await t.rejects(store.add('recover-2', null), DenylistError)
+
+    await client.connect()
+    t.equal(await store.has('recover'), true, 'answers again after reconnecting')
+    await store.add('recover-2', null)
+    t.equal(await store.has('recover-2'), true)
+  })
+})

@@ -1,0 +1,87 @@
+// Type tests: compiled by `npm run typecheck` (tsc -p tsconfig.check.json),
+// never run. A public type that breaks fails the build: an assertion that no
+// longer holds, or an @ts-expect-error that no longer finds its error.
+import Fastify, { type FastifyReply, type preHandlerHookHandler } from 'fastify'
+import { expectTypeOf } from 'expect-type'
+import fastifyJwtAuth, {
+  AuthJwtError,
+  ConfigError,
+  createMemoryDenylist,
+  createRedisDenylist,
+  DenylistError,
+  fastifyJwtAuth as named,
+  type AuthJwtClaims,
+  type DenylistStore,
+  type FastifyJwtAuthOptions
+} from 'fastify-jwt-auth'
+
+// Users type their own claims by augmenting the module.
+declare module 'fastify-jwt-auth' {
+  interface AuthJwtUserClaims {
+    role?: 'admin' | 'user'
+  }
+}
+
+const app = Fastify()
+expectTypeOf(named).toEqualTypeOf(fastifyJwtAuth)
+app.register(fastifyJwtAuth, { secretKey: 'x', accessTokenExpires: false, tokenLocation: ['headers', 'cookies'] })
+// @ts-expect-error unknown algorithm
+app.register(fastifyJwtAuth, { algorithm: 'none' })
+// @ts-expect-error durations are numbers or false
+app.register(fastifyJwtAuth, { accessTokenExpires: true })
+// @ts-expect-error unknown token location
+app.register(fastifyJwtAuth, { tokenLocation: ['body'] })
+// @ts-expect-error SameSite values are lower-case words
+app.register(fastifyJwtAuth, { cookieSamesite: 'sometimes' })
+
+const options: FastifyJwtAuthOptions = {
+  tokenInDenylist: async (claims, request) => {
+    expectTypeOf(claims.jti).toEqualTypeOf<string | undefined>()
+    expectTypeOf(request.url).toBeString()
+    return false
+  },
+  denylistStore: createMemoryDenylist({ maxEntries: 10 })
+}
+expectTypeOf(options.denylistStore).toEqualTypeOf<DenylistStore | undefined>()
+expectTypeOf(createRedisDenylist).parameter(0).toHaveProperty('set')
+
+// Instance decorators
+expectTypeOf(app.jwtRequired).toEqualTypeOf<preHandlerHookHandler>()
+expectTypeOf(app.jwtOptional).toEqualTypeOf<preHandlerHookHandler>()
+expectTypeOf(app.jwtRefreshTokenRequired).toEqualTypeOf<preHandlerHookHandler>()
+expectTypeOf(app.freshJwtRequired).toEqualTypeOf<preHandlerHookHandler>()
+expectTypeOf(app.authJwt.createAccessToken({ subject: 'a', fresh: 60, userClaims: { role: 'admin' } })).toBeString()
+expectTypeOf(app.authJwt.createRefreshToken({ subject: 1, expiresTime: false })).toBeString()
+expectTypeOf(app.authJwt.decodeToken('t')).toEqualTypeOf<AuthJwtClaims>()
+expectTypeOf(app.authJwt.revokeToken('t')).toEqualTypeOf<Promise<void>>()
+expectTypeOf(app.authJwt.getJti('t')).toEqualTypeOf<string | null>()
+expectTypeOf(app.authJwt.getUnverifiedJwtHeaders('t')).toEqualTypeOf<Record<string, unknown>>()
+// @ts-expect-error the subject is required
+app.authJwt.createAccessToken({})
+// @ts-expect-error refresh tokens have no freshness
+app.authJwt.createRefreshToken({ subject: 'a', fresh: true })
+// @ts-expect-error a user claim of the wrong type
+app.authJwt.createAccessToken({ subject: 'a', userClaims: { role: 'root' } })
+
+app.get('/', { preHandler: [app.jwtRequired, app.freshJwtRequired] }, async (request, reply) => {
+  expectTypeOf(request.authJwt.jwtRequired()).toEqualTypeOf<Promise<void>>()
+  expectTypeOf(request.authJwt.jwtOptional()).toEqualTypeOf<Promise<void>>()
+  expectTypeOf(request.authJwt.jwtRefreshTokenRequired()).toEqualTypeOf<Promise<void>>()
+  expectTypeOf(request.authJwt.freshJwtRequired()).toEqualTypeOf<Promise<void>>()
+  expectTypeOf(request.authJwt.getJwtSubject()).toEqualTypeOf<string | number | null>()
+  const claims = request.authJwt.getRawJwt()
+  expectTypeOf(claims).toEqualTypeOf<AuthJwtClaims | null>()
+  if (claims !== null) {
+    expectTypeOf(claims.sub).toEqualTypeOf<string | number>()
+    expectTypeOf(claims.role).toEqualTypeOf<'admin' | 'user' | undefined>()
+    expectTypeOf(claims.type).toEqualTypeOf<'access' | 'refresh' | undefined>()
+  }
+  expectTypeOf(request.authJwt.setAccessCookies).parameters.toEqualTypeOf<[FastifyReply, string, (number | undefined)?]>()
+  expectTypeOf(request.authJwt.unsetJwtCookies(reply)).toBeVoid()
+  expectTypeOf(request.authJwt.revokeToken()).toEqualTypeOf<Promise<void>>()
+  return 'ok'
+})
+
+// Errors
+expectTypeOf(new DenylistError('x')).toMatchTypeOf<AuthJwtError>()
+expectTypeOf(new ConfigError('x').code).toEqualTypeOf<import('fastify-jwt-auth').AuthJwtErrorCode>()
