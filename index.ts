@@ -98,4 +98,4 @@ export type { AuthJwtInstanceDecorators } from './types/fastify'
 
 // CommonJS: `require('fastify-jwt-auth')` is the plugin itself, with the named
 // exports (and `default`) on it, as Fastify's own plugins do.
-module.exports = Object.assign(fastifyJwtAuth, exports)
+module.exports = Object.assign(fastifyJwtAuth, module.exports)

@@ -41,8 +41,10 @@ export function createInstanceApi (config: AuthJwtConfig, factory: TokenFactory,
       if (claims === null || typeof claims !== 'object' || typeof claims.jti !== 'string' || claims.jti === '') {
         throw new TypeError('revokeToken needs a token, or its claims, with a jti')
       }
+      // Kept for as long as the verifier would still accept the token: exp plus the leeway.
+      const expiresAt = typeof claims.exp === 'number' ? claims.exp + config.decodeLeeway : null
       try {
-        await config.denylistStore.add(claims.jti, typeof claims.exp === 'number' ? claims.exp : null)
+        await config.denylistStore.add(claims.jti, expiresAt)
       } catch (error) {
         throw error instanceof DenylistError ? error : new DenylistError('The denylist store failed', { cause: error })
       }

@@ -58,11 +58,16 @@ export function createTokenFactory (config: AuthJwtConfig): TokenFactory {
       throw new ConfigError(`algorithm ${algorithm} is not one of decodeAlgorithms (${config.decodeAlgorithms.join(', ')})`)
     }
     if (headers === undefined) return sign
-    const cacheKey = algorithm + JSON.stringify(headers)
+    const json = JSON.stringify(headers)
+    const cacheKey = algorithm + json
     let headerSign = headerSigners.get(cacheKey)
     if (headerSign === undefined) {
       if (headerSigners.size >= MAX_HEADER_SIGNERS) headerSigners.delete(headerSigners.keys().next().value as string)
-      headerSign = createSigner({ key: signingKey, algorithm, header: headers as { alg: Algorithm } })
+      // fast-jwt keeps the header object it is given: hand it a copy made from
+      // the cache key, so that a caller mutating its own object later cannot
+      // change the header of tokens signed for another header set.
+      const header = JSON.parse(json) as { alg: Algorithm }
+      headerSign = createSigner({ key: signingKey, algorithm, header })
       headerSigners.set(cacheKey, headerSign)
     }
     return headerSign

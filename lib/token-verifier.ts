@@ -94,7 +94,8 @@ function deepFreeze<T> (value: T): T {
 // fast-jwt's messages quote dates and claim values; ours are fixed strings.
 function translateError (error: unknown): JWTDecodeError {
   if (!(error instanceof TokenError)) return invalidTokenError('Invalid token')
-  const claim = /The (\w+) claim/.exec(error.message)?.[1]
+  // "The exp claim must be a number.", "None of aud claim values are allowed."
+  const claim = /(\w+) claim\b/.exec(error.message)?.[1]
   switch (error.code) {
     case TokenError.codes.expired:
       return expiredTokenError()

@@ -1,0 +1,257 @@
+// fastify.authJwt: decodeToken, getJti, getUnverifiedJwtHeaders, revokeToken.
+import Fastify, { type FastifyInstance } from 'fastify'
+import t, { type Test } from 'tap'
+import fastifyJwtAuth, {
+  type AuthJwtClaims,
+  ConfigError,
+  createMemoryDenylist,
+  DenylistError,
+  type DenylistStore,
+  type FastifyJwtAuthOptions,
+  JWTDecodeError
+} from '../index'
+import { corruptSignature, forge, raw } from './helpers/forge'
+
+const SECRET = 'instance-api-test-secret-long-enough-for-hs256!'
+
+async function build (t: Test, options: FastifyJwtAuthOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false })
+  await app.register(fastifyJwtAuth, { secretKey: SECRET, ...options })
+  await app.ready()
+  t.teardown(() => app.close())
+  return app
+}
+
+/** A store that records what it is given. */
+function recordingStore (): DenylistStore & { added: Array<[string, number | null]> } {
+  const added: Array<[string, number | null]> = []
+  return {
+    added,
+    async add (jti, expiresAt) { added.push([jti, expiresAt]) },
+    async has (jti) { return added.some(([id]) => id === jti) }
+  }
+}
+
+const INVALID = { name: 'JWTDecodeError', code: 'FST_JWT_AUTH_TOKEN_INVALID', statusCode: 401 }
+
+t.test('the instance decorator has the API of the design', async (t) => {
+  const app = await build(t)
+  t.ok(app.hasDecorator('authJwt'))
+  t.same(Object.keys(app.authJwt).sort(), [
+    'createAccessToken', 'createRefreshToken', 'decodeToken', 'getJti', 'getUnverifiedJwtHeaders', 'revokeToken'
+  ])
+})
+
+t.test('decodeToken', async (t) => {
+  const app = await build(t)
+  const token = app.authJwt.createAccessToken({ subject: 'alice', userClaims: { role: 'admin' } })
+  t.match(app.authJwt.decodeToken(token), { sub: 'alice', type: 'access', role: 'admin' })
+  const refresh = app.authJwt.createRefreshToken({ subject: 'alice' })
+  t.equal(app.authJwt.decodeToken(refresh).type, 'refresh', 'verifies but does not check the type')
+  t.throws(() => app.authJwt.decodeToken(corruptSignature(token)), INVALID)
+  t.throws(() => app.authJwt.decodeToken(42 as unknown as string), { ...INVALID, message: 'Malformed token' })
+  t.throws(() => app.authJwt.decodeToken(undefined as unknown as string), INVALID)
+  const expired = forge({ payload: { sub: 'a', exp: Math.floor(Date.now() / 1000) - 10 }, secret: SECRET })
+  t.throws(() => app.authJwt.decodeToken(expired), { code: 'FST_JWT_AUTH_TOKEN_EXPIRED', statusCode: 401 })
+})
+
+t.test('decodeToken does not consult the denylist', async (t) => {
+  const store = recordingStore()
+  const app = await build(t, { denylistEnabled: true, denylistStore: store })
+  const token = app.authJwt.createAccessToken({ subject: 'alice' })
+  await app.authJwt.revokeToken(token)
+  t.equal(app.authJwt.decodeToken(token).sub, 'alice')
+})
+
+t.test('getJti', async (t) => {
+  const app = await build(t)
+  const token = app.authJwt.createAccessToken({ subject: 'alice' })
+  const jti = app.authJwt.getJti(token)
+  t.type(jti, 'string')
+  t.equal(jti, app.authJwt.decodeToken(token).jti)
+  const refresh = app.authJwt.createRefreshToken({ subject: 'alice' })
+  t.equal(app.authJwt.getJti(refresh), app.authJwt.decodeToken(refresh).jti, 'refresh tokens too')
+  t.not(app.authJwt.getJti(refresh), jti)
+  t.equal(app.authJwt.getJti(forge({ payload: { sub: 'a' }, secret: SECRET })), null, 'null for a token without jti')
+  t.throws(() => app.authJwt.getJti(corruptSignature(token)), INVALID, 'it verifies the token')
+  t.throws(() => app.authJwt.getJti(forge({ payload: { sub: 'a', jti: 'j' } })), INVALID, 'unsigned')
+  t.throws(() => app.authJwt.getJti(forge({ payload: { sub: 'a', jti: 5 }, secret: SECRET })), INVALID,
+    'a jti that is not a string')
+  t.throws(() => app.authJwt.getJti('garbage'), INVALID)
+})
+
+t.test('getUnverifiedJwtHeaders', async (t) => {
+  const app = await build(t)
+  const token = app.authJwt.createAccessToken({ subject: 'alice', headers: { kid: 'k1' } })
+  t.same(app.authJwt.getUnverifiedJwtHeaders(token), { alg: 'HS256', typ: 'JWT', kid: 'k1' })
+  t.same(app.authJwt.getUnverifiedJwtHeaders(corruptSignature(token)), { alg: 'HS256', typ: 'JWT', kid: 'k1' },
+    'nothing is verified: a bad signature is fine')
+  const stranger = forge({ header: { alg: 'RS512', kid: 'other' }, payload: { exp: 1 }, signature: 'abc' })
+  t.same(app.authJwt.getUnverifiedJwtHeaders(stranger), { alg: 'RS512', kid: 'other' }, 'nor the algorithm or claims')
+
+  const garbage: unknown[] = [
+    '', 'garbage', 'a.b', 'a.b.c', '...', `${token}.x`,
+    forge({ header: raw('not json'), payload: { sub: 'a' } }),
+    forge({ header: ['alg'], payload: { sub: 'a' } }),
+    forge({ header: { alg: 'HS256' }, payload: raw('not json') }),
+    `${'a'.repeat(16 * 1024 + 1)}.${'b'.repeat(10)}.${'c'.repeat(10)}`,
+    forge({ header: { alg: 'HS256', kid: 'k'.repeat(17 * 1024) }, payload: { sub: 'a' } }),
+    undefined, null, 42, {}
+  ]
+  for (const value of garbage) {
+    let caught: unknown
+    try {
+      app.authJwt.getUnverifiedJwtHeaders(value as string)
+    } catch (error) {
+      caught = error
+    }
+    const label = typeof value === 'string' ? `${value.slice(0, 30)} (${value.length} chars)` : String(value)
+    t.ok(caught instanceof JWTDecodeError, `${label}: a JWTDecodeError`)
+    t.match(caught, INVALID, `${label}: invalid`)
+    if (typeof value === 'string' && value !== '') {
+      t.notOk((caught as Error).message.includes(value), `${label}: the message does not contain the token`)
+    }
+  }
+})
+
+t.test('revokeToken', async (t) => {
+  t.test('needs denylistEnabled', async (t) => {
+    const store = recordingStore()
+    const app = await build(t, { denylistStore: store })
+    const token = app.authJwt.createAccessToken({ subject: 'a' })
+    await t.rejects(app.authJwt.revokeToken(token), ConfigError)
+    await t.rejects(app.authJwt.revokeToken(app.authJwt.decodeToken(token)), {
+      code: 'FST_JWT_AUTH_CONFIG',
+      message: /denylistEnabled/
+    })
+    t.same(store.added, [], 'nothing was added')
+  })
+
+  t.test('adds the jti until exp', async (t) => {
+    const store = recordingStore()
+    const app = await build(t, { denylistEnabled: true, denylistStore: store })
+    const access = app.authJwt.createAccessToken({ subject: 'a' })
+    const claims = app.authJwt.decodeToken(access)
+    t.equal(await app.authJwt.revokeToken(access), undefined, 'an encoded token')
+    const refresh = app.authJwt.decodeToken(app.authJwt.createRefreshToken({ subject: 'a' }))
+    await app.authJwt.revokeToken(refresh)
+    const forever = app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'a', expiresTime: false }))
+    await app.authJwt.revokeToken(forever)
+    t.same(store.added, [
+      [claims.jti, claims.exp],
+      [refresh.jti, refresh.exp],
+      [forever.jti, null]
+    ], 'null for a token that never expires')
+    t.type(claims.exp, 'number')
+  })
+
+  t.test('with a leeway, until the verifier stops accepting the token', async (t) => {
+    const store = recordingStore()
+    const app = await build(t, { denylistEnabled: true, denylistStore: store, decodeLeeway: 30 })
+    const claims = app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'a' }))
+    await app.authJwt.revokeToken(claims)
+    t.same(store.added, [[claims.jti, (claims.exp as number) + 30]])
+  })
+
+  t.test('with the default in-memory store, the guard then refuses the token', async (t) => {
+    const app = Fastify({ logger: false })
+    await app.register(fastifyJwtAuth, { secretKey: SECRET, denylistEnabled: true })
+    app.get('/me', { preHandler: app.jwtRequired }, async (request) => ({ sub: request.authJwt.getJwtSubject() }))
+    t.teardown(() => app.close())
+    const token = app.authJwt.createAccessToken({ subject: 'a' })
+    const authorization = `Bearer ${token}`
+    t.equal((await app.inject({ url: '/me', headers: { authorization } })).statusCode, 200)
+    await app.authJwt.revokeToken(token)
+    const revoked = await app.inject({ url: '/me', headers: { authorization } })
+    t.equal(revoked.statusCode, 401)
+    t.equal(revoked.json().code, 'FST_JWT_AUTH_TOKEN_REVOKED')
+  })
+
+  t.test('claims without a jti are a TypeError', async (t) => {
+    const store = recordingStore()
+    const app = await build(t, { denylistEnabled: true, denylistStore: store })
+    const bad: unknown[] = [
+      { sub: 'a' },
+      { sub: 'a', jti: '' },
+      { sub: 'a', jti: 5 },
+      { sub: 'a', jti: null },
+      null,
+      undefined,
+      42
+    ]
+    for (const claims of bad) {
+      await t.rejects(app.authJwt.revokeToken(claims as AuthJwtClaims), TypeError, JSON.stringify(claims) ?? 'undefined')
+    }
+    const noJti = forge({ payload: { sub: 'a' }, secret: SECRET })
+    await t.rejects(app.authJwt.revokeToken(noJti), TypeError, 'an encoded token without jti')
+    t.same(store.added, [], 'nothing was added')
+  })
+
+  t.test('an invalid encoded token is refused before the store is called', async (t) => {
+    const store = recordingStore()
+    const app = await build(t, { denylistEnabled: true, denylistStore: store })
+    const token = app.authJwt.createAccessToken({ subject: 'a' })
+    await t.rejects(app.authJwt.revokeToken(corruptSignature(token)), INVALID)
+    await t.rejects(app.authJwt.revokeToken('garbage'), INVALID)
+    t.same(store.added, [])
+  })
+
+  t.test('a store that throws a plain Error: DenylistError with the cause', async (t) => {
+    const failure = new Error('ECONNREFUSED 10.0.0.1:6379')
+    const store: DenylistStore = {
+      async add () { throw failure },
+      async has () { return false }
+    }
+    const app = await build(t, { denylistEnabled: true, denylistStore: store })
+    const token = app.authJwt.createAccessToken({ subject: 'a' })
+    let caught: unknown
+    try {
+      await app.authJwt.revokeToken(token)
+    } catch (error) {
+      caught = error
+    }
+    t.ok(caught instanceof DenylistError)
+    t.match(caught, { code: 'FST_JWT_AUTH_DENYLIST_FAILED', statusCode: 500 })
+    t.equal((caught as Error).cause, failure, 'the original error is the cause')
+    t.notOk((caught as Error).message.includes('ECONNREFUSED'), 'the cause stays out of the message')
+    t.notOk((caught as Error).message.includes(token))
+  })
+
+  t.test('a store that throws synchronously, or rejects with a non-Error', async (t) => {
+    const throwing: DenylistStore = {
+      add () { throw new RangeError('sync') },
+      async has () { return false }
+    }
+    const app = await build(t, { denylistEnabled: true, denylistStore: throwing })
+    await t.rejects(app.authJwt.revokeToken(app.authJwt.createAccessToken({ subject: 'a' })), DenylistError)
+
+    const rejecting: DenylistStore = {
+      add: () => Promise.reject('a string'), // eslint-disable-line prefer-promise-reject-errors
+      async has () { return false }
+    }
+    const other = await build(t, { denylistEnabled: true, denylistStore: rejecting })
+    const error = await other.authJwt.revokeToken(other.authJwt.createAccessToken({ subject: 'a' })).catch(e => e)
+    t.ok(error instanceof DenylistError)
+    t.equal(error.cause, 'a string')
+  })
+
+  t.test('a store that throws a DenylistError: that same error', async (t) => {
+    const failure = new DenylistError('The denylist is full')
+    const store: DenylistStore = {
+      async add () { throw failure },
+      async has () { return false }
+    }
+    const app = await build(t, { denylistEnabled: true, denylistStore: store })
+    const error = await app.authJwt.revokeToken(app.authJwt.createAccessToken({ subject: 'a' })).catch(e => e)
+    t.equal(error, failure)
+  })
+
+  t.test('a full memory store fails the revocation instead of forgetting it', async (t) => {
+    const app = await build(t, { denylistEnabled: true, denylistStore: createMemoryDenylist({ maxEntries: 1 }) })
+    await app.authJwt.revokeToken(app.authJwt.createAccessToken({ subject: 'a' }))
+    await t.rejects(app.authJwt.revokeToken(app.authJwt.createAccessToken({ subject: 'b' })), {
+      code: 'FST_JWT_AUTH_DENYLIST_FAILED',
+      statusCode: 500
+    })
+  })
+})

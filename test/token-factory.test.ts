@@ -1,0 +1,327 @@
+// Creating access and refresh tokens: the claims of DESIGN.md "Tokens", the
+// argument checks, custom headers and per-token algorithms.
+import { generateKeyPairSync } from 'node:crypto'
+import Fastify, { type FastifyInstance } from 'fastify'
+import t, { type Test } from 'tap'
+import fastifyJwtAuth, {
+  ConfigError,
+  type CreateAccessTokenOptions,
+  type FastifyJwtAuthOptions
+} from '../index'
+import { peek } from './helpers/forge'
+
+const SECRET = 'token-factory-test-secret-of-64-bytes-so-that-hs512-is-happy!!!!'
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+const RESERVED = ['sub', 'iat', 'nbf', 'jti', 'exp', 'type', 'fresh', 'csrf', 'iss', 'aud']
+
+async function build (t: Test, options: FastifyJwtAuthOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false })
+  await app.register(fastifyJwtAuth, { secretKey: SECRET, ...options })
+  await app.ready()
+  t.teardown(() => app.close())
+  return app
+}
+
+// Date.now() fixed for the test, so that iat, exp and fresh are exact.
+function fixClock (t: Test, ms = 1_700_000_000_500): number {
+  const realNow = Date.now
+  Date.now = () => ms
+  t.teardown(() => { Date.now = realNow })
+  return Math.floor(ms / 1000)
+}
+
+// Bad arguments have to get past the types to be tested at all.
+const loose = (options: unknown): CreateAccessTokenOptions => options as CreateAccessTokenOptions
+
+t.test('an access token carries the claims of the design', async (t) => {
+  const app = await build(t)
+  const now = fixClock(t)
+  const token = app.authJwt.createAccessToken({ subject: 'alice' })
+  const claims = app.authJwt.decodeToken(token)
+  t.same(Object.keys(claims).sort(), ['exp', 'fresh', 'iat', 'jti', 'nbf', 'sub', 'type'])
+  t.equal(claims.sub, 'alice')
+  t.equal(claims.iat, now)
+  t.equal(claims.nbf, now)
+  t.equal(claims.exp, now + 900, 'exp = iat + accessTokenExpires (900 by default)')
+  t.equal(claims.type, 'access')
+  t.equal(claims.fresh, false, 'not fresh by default')
+  t.match(claims.jti, UUID, 'jti is a random UUID')
+  t.same(peek(token).header, { alg: 'HS256', typ: 'JWT' })
+})
+
+t.test('a refresh token carries the claims of the design', async (t) => {
+  const app = await build(t)
+  const now = fixClock(t)
+  const claims = app.authJwt.decodeToken(app.authJwt.createRefreshToken({ subject: 'alice' }))
+  t.same(Object.keys(claims).sort(), ['exp', 'iat', 'jti', 'nbf', 'sub', 'type'], 'no fresh claim on refresh tokens')
+  t.equal(claims.type, 'refresh')
+  t.equal(claims.exp, now + 2_592_000, 'exp = iat + refreshTokenExpires (30 days by default)')
+  t.equal(claims.iat, now)
+  t.equal(claims.nbf, now)
+})
+
+t.test('jti differs on every token, even within the same second', async (t) => {
+  const app = await build(t)
+  fixClock(t)
+  const jtis = new Set<unknown>()
+  for (let i = 0; i < 50; i++) {
+    jtis.add(app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'alice' })).jti)
+    jtis.add(app.authJwt.decodeToken(app.authJwt.createRefreshToken({ subject: 'alice' })).jti)
+  }
+  t.equal(jtis.size, 100)
+})
+
+t.test('the subject keeps its type through a round trip', async (t) => {
+  const app = await build(t)
+  for (const subject of ['42', 42, 0, -7, 3.5, 'ünïcødé 🔑']) {
+    const access = app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject }))
+    const refresh = app.authJwt.decodeToken(app.authJwt.createRefreshToken({ subject }))
+    t.equal(access.sub, subject, `access: ${typeof subject} ${subject}`)
+    t.equal(refresh.sub, subject, `refresh: ${typeof subject} ${subject}`)
+  }
+})
+
+t.test('lifetimes come from the options', async (t) => {
+  t.test('custom durations', async (t) => {
+    const app = await build(t, { accessTokenExpires: 60, refreshTokenExpires: 3600 })
+    const now = fixClock(t)
+    t.equal(app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 1 })).exp, now + 60)
+    t.equal(app.authJwt.decodeToken(app.authJwt.createRefreshToken({ subject: 1 })).exp, now + 3600)
+  })
+
+  t.test('false: no exp claim at all', async (t) => {
+    const app = await build(t, { accessTokenExpires: false, refreshTokenExpires: false })
+    const access = app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 1 }))
+    const refresh = app.authJwt.decodeToken(app.authJwt.createRefreshToken({ subject: 1 }))
+    t.notOk('exp' in access)
+    t.notOk('exp' in refresh)
+  })
+
+  t.test('expiresTime overrides the option', async (t) => {
+    const app = await build(t)
+    const now = fixClock(t)
+    t.equal(app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 1, expiresTime: 5 })).exp, now + 5)
+    t.equal(app.authJwt.decodeToken(app.authJwt.createRefreshToken({ subject: 1, expiresTime: 7 })).exp, now + 7)
+    const access = app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 1, expiresTime: false }))
+    const refresh = app.authJwt.decodeToken(app.authJwt.createRefreshToken({ subject: 1, expiresTime: false }))
+    t.notOk('exp' in access, 'expiresTime: false on an access token')
+    t.notOk('exp' in refresh, 'expiresTime: false on a refresh token')
+  })
+
+  t.test('a numeric expiresTime on an instance whose tokens never expire', async (t) => {
+    const app = await build(t, { accessTokenExpires: false })
+    const now = fixClock(t)
+    t.equal(app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 1, expiresTime: 30 })).exp, now + 30)
+  })
+})
+
+t.test('fresh', async (t) => {
+  const app = await build(t)
+  const now = fixClock(t)
+  const fresh = (value: boolean | number | undefined): unknown =>
+    app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'a', fresh: value })).fresh
+  t.equal(fresh(undefined), false)
+  t.equal(fresh(false), false)
+  t.equal(fresh(true), true)
+  t.equal(fresh(300), now + 300, 'a number of seconds becomes the epoch second until which it is fresh')
+  t.equal(fresh(0), now)
+  const refresh = app.authJwt.createRefreshToken(loose({ subject: 'a', fresh: true }))
+  t.notOk('fresh' in app.authJwt.decodeToken(refresh), 'refresh tokens never carry fresh')
+})
+
+t.test('csrf claim only with cookies as a location and cookieCsrfProtect on', async (t) => {
+  const csrfOf = async (t: Test, options: FastifyJwtAuthOptions): Promise<unknown[]> => {
+    const app = await build(t, options)
+    return [
+      app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'a' })).csrf,
+      app.authJwt.decodeToken(app.authJwt.createRefreshToken({ subject: 'a' })).csrf
+    ]
+  }
+  const [access, refresh] = await csrfOf(t, { tokenLocation: ['headers', 'cookies'] })
+  t.match(access, UUID, 'access token has a random csrf value')
+  t.match(refresh, UUID, 'refresh token has a random csrf value')
+  t.not(access, refresh)
+  t.same(await csrfOf(t, { tokenLocation: ['cookies'], cookieCsrfProtect: false }), [undefined, undefined],
+    'none when cookieCsrfProtect is off')
+  t.same(await csrfOf(t, { tokenLocation: ['headers', 'query', 'json'] }), [undefined, undefined],
+    'none without cookies')
+})
+
+t.test('iss and aud', async (t) => {
+  t.test('iss from encodeIssuer on both token types', async (t) => {
+    const app = await build(t, { encodeIssuer: 'https://issuer.example' })
+    t.equal(app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'a' })).iss, 'https://issuer.example')
+    t.equal(app.authJwt.decodeToken(app.authJwt.createRefreshToken({ subject: 'a' })).iss, 'https://issuer.example')
+  })
+
+  t.test('no iss and no aud unless configured', async (t) => {
+    const app = await build(t)
+    const claims = app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'a' }))
+    t.notOk('iss' in claims)
+    t.notOk('aud' in claims)
+  })
+
+  t.test('aud from decodeAudience, on both token types', async (t) => {
+    const app = await build(t, { decodeAudience: 'api' })
+    t.equal(app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'a' })).aud, 'api')
+    t.equal(app.authJwt.decodeToken(app.authJwt.createRefreshToken({ subject: 'a' })).aud, 'api')
+    const list = await build(t, { decodeAudience: ['api', 'web'] })
+    t.same(list.authJwt.decodeToken(list.authJwt.createAccessToken({ subject: 'a' })).aud, ['api', 'web'])
+  })
+
+  t.test('the audience option wins over decodeAudience', async (t) => {
+    const app = await build(t, { decodeAudience: ['api', 'web'] })
+    t.equal(app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'a', audience: 'web' })).aud, 'web')
+    t.same(app.authJwt.decodeToken(app.authJwt.createRefreshToken({ subject: 'a', audience: ['web', 'x'] })).aud,
+      ['web', 'x'])
+    const plain = await build(t)
+    const claims = plain.authJwt.decodeToken(plain.authJwt.createAccessToken({ subject: 'a', audience: 'other' }))
+    t.equal(claims.aud, 'other', 'written even where decodeAudience is not set')
+  })
+})
+
+t.test('user claims', async (t) => {
+  const app = await build(t)
+  const userClaims = { role: 'admin', profile: { name: 'Alice', tags: ['x', 'y'] }, count: 3, ok: true, none: null }
+  const claims = app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'a', userClaims }))
+  t.match(claims, userClaims)
+  t.equal(claims.type, 'access')
+  const refresh = app.authJwt.decodeToken(app.authJwt.createRefreshToken({ subject: 'a', userClaims: { role: 'x' } }))
+  t.equal(refresh.role, 'x')
+  const bare = Object.assign(Object.create(null) as Record<string, unknown>, { tenant: 't1' })
+  t.equal(app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'a', userClaims: bare })).tenant, 't1',
+    'a null-prototype object is a plain object')
+})
+
+t.test('user claims may not overwrite a reserved claim', async (t) => {
+  const app = await build(t)
+  for (const name of RESERVED) {
+    t.throws(() => app.authJwt.createAccessToken({ subject: 'a', userClaims: { [name]: 'x' } }),
+      TypeError, `access: ${name}`)
+    t.throws(() => app.authJwt.createRefreshToken({ subject: 'a', userClaims: { [name]: 'x' } }),
+      TypeError, `refresh: ${name}`)
+  }
+  t.throws(() => app.authJwt.createAccessToken({ subject: 'a', userClaims: { fine: 1, exp: undefined } }),
+    { name: 'TypeError', message: /"exp"/ }, 'even as undefined, and the message names the claim')
+})
+
+t.test('bad arguments are TypeErrors', async (t) => {
+  const app = await build(t)
+  const create = (options: unknown) => () => app.authJwt.createAccessToken(loose(options))
+  const createRefresh = (options: unknown) => () => app.authJwt.createRefreshToken(loose(options))
+
+  for (const options of [undefined, null, 'alice', 42, true]) {
+    t.throws(create(options), TypeError, `options: ${String(options)}`)
+    t.throws(createRefresh(options), TypeError, `refresh options: ${String(options)}`)
+  }
+  for (const subject of ['', NaN, Infinity, -Infinity, {}, ['a'], undefined, null, true, 10n]) {
+    t.throws(create({ subject }), TypeError, `subject: ${typeof subject} ${String(subject)}`)
+    t.throws(createRefresh({ subject }), TypeError, `refresh subject: ${typeof subject} ${String(subject)}`)
+  }
+  t.throws(create({}), TypeError, 'no subject at all')
+  for (const fresh of [-1, 1.5, NaN, Infinity, 'yes', null, {}]) {
+    t.throws(create({ subject: 'a', fresh }), TypeError, `fresh: ${String(fresh)}`)
+  }
+  for (const expiresTime of [-1, 1.5, NaN, Infinity, '60', true, null, {}]) {
+    t.throws(create({ subject: 'a', expiresTime }), TypeError, `expiresTime: ${String(expiresTime)}`)
+    t.throws(createRefresh({ subject: 'a', expiresTime }), TypeError, `refresh expiresTime: ${String(expiresTime)}`)
+  }
+  for (const audience of ['', [], [''], ['a', 1], 5, null, {}]) {
+    t.throws(create({ subject: 'a', audience }), TypeError, `audience: ${JSON.stringify(audience)}`)
+  }
+  class Header { kid = 'k' }
+  for (const headers of ['kid', ['kid'], null, 5, new Header(), new Map()]) {
+    t.throws(create({ subject: 'a', headers }), TypeError, `headers: ${String(headers)}`)
+  }
+  t.throws(create({ subject: 'a', headers: { alg: 'none' } }), { name: 'TypeError', message: /alg/ })
+  t.throws(create({ subject: 'a', headers: { kid: 'k', alg: 'HS256' } }), TypeError, 'alg even when harmless')
+  class Claims { role = 'admin' }
+  for (const userClaims of [['a'], new Claims(), null, 'role', 5, new Date()]) {
+    t.throws(create({ subject: 'a', userClaims }), TypeError, `userClaims: ${String(userClaims)}`)
+    t.throws(createRefresh({ subject: 'a', userClaims }), TypeError, `refresh userClaims: ${String(userClaims)}`)
+  }
+})
+
+t.test('custom headers', async (t) => {
+  const app = await build(t)
+  const token = app.authJwt.createAccessToken({ subject: 'a', headers: { kid: 'key-1', x5t: 'thumb' } })
+  t.same(app.authJwt.getUnverifiedJwtHeaders(token), { alg: 'HS256', typ: 'JWT', kid: 'key-1', x5t: 'thumb' })
+  t.equal(app.authJwt.decodeToken(token).sub, 'a', 'the token verifies')
+  const refresh = app.authJwt.createRefreshToken({ subject: 'a', headers: { kid: 'key-2' } })
+  t.equal(app.authJwt.getUnverifiedJwtHeaders(refresh).kid, 'key-2')
+  const typed = app.authJwt.createAccessToken({ subject: 'a', headers: { typ: 'at+jwt' } })
+  t.equal(app.authJwt.getUnverifiedJwtHeaders(typed).typ, 'at+jwt', 'typ can be changed')
+  const plain = app.authJwt.createAccessToken({ subject: 'a' })
+  t.notOk('kid' in app.authJwt.getUnverifiedJwtHeaders(plain), 'headers do not leak into later tokens')
+})
+
+t.test('a headers object changed by its caller does not change other tokens', async (t) => {
+  const app = await build(t)
+  const headers: Record<string, unknown> = { kid: 'a', nested: { v: 1 } }
+  app.authJwt.createAccessToken({ subject: 's', headers })
+  headers.kid = 'b'
+  ;(headers.nested as { v: number }).v = 2
+  const later = app.authJwt.createAccessToken({ subject: 's', headers: { kid: 'a', nested: { v: 1 } } })
+  t.same(app.authJwt.getUnverifiedJwtHeaders(later), { alg: 'HS256', typ: 'JWT', kid: 'a', nested: { v: 1 } })
+  const changed = app.authJwt.createAccessToken({ subject: 's', headers })
+  t.same(app.authJwt.getUnverifiedJwtHeaders(changed), { alg: 'HS256', typ: 'JWT', kid: 'b', nested: { v: 2 } })
+})
+
+t.test('many distinct header sets (more than the signer cache holds) all work', async (t) => {
+  const app = await build(t)
+  const kids = Array.from({ length: 150 }, (_, i) => `kid-${i}`)
+  for (const kid of [...kids, ...kids.slice(0, 5)]) {
+    const token = app.authJwt.createAccessToken({ subject: kid, headers: { kid } })
+    const headers = app.authJwt.getUnverifiedJwtHeaders(token)
+    const claims = app.authJwt.decodeToken(token)
+    if (headers.kid !== kid || claims.sub !== kid) {
+      t.fail(`token for ${kid} has kid ${String(headers.kid)} and sub ${String(claims.sub)}`)
+      return
+    }
+  }
+  t.pass('every token has its own header and verifies, evicted header sets included')
+})
+
+t.test('per-token algorithm', async (t) => {
+  const app = await build(t, { algorithm: 'HS256', decodeAlgorithms: ['HS256', 'HS512'] })
+  const hs512 = app.authJwt.createAccessToken({ subject: 'a', algorithm: 'HS512' })
+  t.equal(app.authJwt.getUnverifiedJwtHeaders(hs512).alg, 'HS512')
+  t.equal(app.authJwt.decodeToken(hs512).sub, 'a', 'an HS512 token verifies')
+  const withKid = app.authJwt.createRefreshToken({ subject: 'a', algorithm: 'HS512', headers: { kid: 'k' } })
+  t.match(app.authJwt.getUnverifiedJwtHeaders(withKid), { alg: 'HS512', kid: 'k' })
+  t.equal(app.authJwt.decodeToken(withKid).type, 'refresh')
+  t.equal(app.authJwt.getUnverifiedJwtHeaders(app.authJwt.createAccessToken({ subject: 'a' })).alg, 'HS256',
+    'algorithm is the default')
+
+  for (const algorithm of ['HS384', 'RS256', 'none']) {
+    t.throws(() => app.authJwt.createAccessToken(loose({ subject: 'a', algorithm })),
+      { code: 'FST_JWT_AUTH_CONFIG', message: /decodeAlgorithms/ }, `${algorithm} is not in decodeAlgorithms`)
+    t.throws(() => app.authJwt.createRefreshToken(loose({ subject: 'a', algorithm, headers: { kid: 'k' } })),
+      ConfigError, `${algorithm} with headers`)
+  }
+})
+
+t.test('asymmetric keys', async (t) => {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' }
+  })
+
+  t.test('a private key signs and verifies, with per-token algorithms', async (t) => {
+    const app = await build(t, { privateKey, algorithm: 'RS256', decodeAlgorithms: ['RS256', 'PS512'] })
+    const rs = app.authJwt.createAccessToken({ subject: 7 })
+    t.equal(app.authJwt.decodeToken(rs).sub, 7)
+    const ps = app.authJwt.createRefreshToken({ subject: 7, algorithm: 'PS512', headers: { kid: 'rsa' } })
+    t.match(app.authJwt.getUnverifiedJwtHeaders(ps), { alg: 'PS512', kid: 'rsa' })
+    t.equal(app.authJwt.decodeToken(ps).type, 'refresh')
+  })
+
+  t.test('a public key alone makes a verify-only instance', async (t) => {
+    const signer = await build(t, { privateKey, algorithm: 'RS256' })
+    const app = await build(t, { publicKey, algorithm: 'RS256' })
+    t.equal(app.authJwt.decodeToken(signer.authJwt.createAccessToken({ subject: 'a' })).sub, 'a', 'it verifies')
+    t.throws(() => app.authJwt.createAccessToken({ subject: 'a' }), { code: 'FST_JWT_AUTH_CONFIG' })
+    t.throws(() => app.authJwt.createRefreshToken({ subject: 'a', headers: { kid: 'k' } }), ConfigError)
+  })
+})
