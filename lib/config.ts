@@ -50,7 +50,8 @@ export function resolveConfig (
   const algorithm = checked.algorithm ?? 'HS256'
   const decodeAlgorithms = unique(checked.decodeAlgorithms ?? [algorithm])
   if (!decodeAlgorithms.includes(algorithm)) {
-    throw new ConfigError(`algorithm ${algorithm} must be one of decodeAlgorithms (${decodeAlgorithms.join(', ')})`)
+    const which = checked.algorithm === undefined ? `algorithm (default ${algorithm})` : `algorithm ${algorithm}`
+    throw new ConfigError(`${which} must be one of decodeAlgorithms (${decodeAlgorithms.join(', ')})`)
   }
   const keys = resolveKeys(checked, decodeAlgorithms, log)
 

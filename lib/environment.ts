@@ -36,22 +36,36 @@ function envKind (schema: TSchema): EnvKind {
  */
 export async function readEnvironment (fastify: FastifyInstance): Promise<EnvironmentOptions> {
   let raw: RawEnvironment = {}
-  await fastify.register(async function readAuthJwtEnvironment (child) {
-    await child.register(fastifyEnv, {
-      confKey: 'authJwtEnvironment',
-      schema: envSchema,
-      dotenv: true
+  try {
+    await fastify.register(async function readAuthJwtEnvironment (child) {
+      await child.register(fastifyEnv, {
+        confKey: 'authJwtEnvironment',
+        schema: envSchema,
+        dotenv: true
+      })
+      raw = (child as unknown as { authJwtEnvironment: RawEnvironment }).authJwtEnvironment
     })
-    raw = (child as unknown as { authJwtEnvironment: RawEnvironment }).authJwtEnvironment
-  })
+  } catch (error) {
+    // In practice a .env file that exists but cannot be read (a directory, no
+    // permission): every variable is optional text, so none can be invalid.
+    // The cause says why; its message is not copied into ours.
+    throw Object.assign(
+      new ConfigError('the AUTHJWT_* environment could not be read: is the .env file in the working directory readable?'),
+      { cause: error })
+  }
   return parseEnvironment(raw)
 }
 
 /** Turns the variables' text into option values; exported for tests. */
 export function parseEnvironment (raw: RawEnvironment): EnvironmentOptions {
   const env = { ...raw }
+  // The variable each value was read from, so that an error names the one the user set.
+  const source: Record<string, string> = {}
   for (const [alias, name] of Object.entries(ALIASES)) {
-    if (env[name] === undefined && env[alias] !== undefined) env[name] = env[alias]
+    if (env[name] === undefined && env[alias] !== undefined) {
+      env[name] = env[alias]
+      source[name] = alias
+    }
     delete env[alias]
   }
 
@@ -60,7 +74,7 @@ export function parseEnvironment (raw: RawEnvironment): EnvironmentOptions {
     const variable = environmentName(name)
     const text = env[variable]
     if (text === undefined) continue
-    options[name] = convert(text, envKind(optionsSchema.properties[name]), variable)
+    options[name] = convert(text, envKind(optionsSchema.properties[name]), source[variable] ?? variable)
   }
   return options
 }

@@ -87,9 +87,11 @@ function asymmetricKeys (options: KeyOptions, algorithms: Algorithm[]): KeyMater
   if (privateObject !== undefined && publicKey !== undefined && !sameKeyPair(privateObject, publicObject)) {
     throw new ConfigError('publicKey does not belong to privateKey')
   }
+  const keyName = privateKey === undefined ? 'publicKey' : 'privateKey'
   for (const algorithm of algorithms) {
     if (!fitsKey(algorithm, publicObject)) {
-      throw new ConfigError(`decodeAlgorithms: ${algorithm} cannot be used with the ${describeKey(publicObject)}`)
+      throw new ConfigError(`${keyName} (${describeKey(publicObject)}) cannot be used with ${algorithm}: ` +
+        'use a key of the right kind, or change algorithm / decodeAlgorithms')
     }
   }
   return {
@@ -99,11 +101,25 @@ function asymmetricKeys (options: KeyOptions, algorithms: Algorithm[]): KeyMater
 }
 
 function parseKey (pem: string | Buffer, name: 'privateKey' | 'publicKey'): KeyObject {
+  if (name === 'publicKey' && isPrivateKey(pem)) {
+    // createPublicKey would quietly derive the public half: refuse to keep a
+    // private key where only a public one belongs.
+    throw new ConfigError('publicKey is a private key: pass the public key there (or the private key as privateKey)')
+  }
   try {
     return name === 'privateKey' ? createPrivateKey(pem) : createPublicKey(pem)
   } catch {
     // The parser's message may quote the input: never let a key reach a log.
     throw new ConfigError(`${name} is not a valid PEM ${name === 'privateKey' ? 'private' : 'public'} key`)
+  }
+}
+
+function isPrivateKey (pem: string | Buffer): boolean {
+  try {
+    createPrivateKey(pem)
+    return true
+  } catch {
+    return false
   }
 }
 
