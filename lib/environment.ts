@@ -34,7 +34,10 @@ function envKind (schema: TSchema): EnvKind {
  * own so that it decorates nothing the application can see (no
  * `fastify.config`).
  */
-export async function readEnvironment (fastify: FastifyInstance): Promise<EnvironmentOptions> {
+export async function readEnvironment (
+  fastify: FastifyInstance,
+  explicit: Partial<Record<OptionName, unknown>>
+): Promise<EnvironmentOptions> {
   let raw: RawEnvironment = {}
   try {
     await fastify.register(async function readAuthJwtEnvironment (child) {
@@ -53,11 +56,14 @@ export async function readEnvironment (fastify: FastifyInstance): Promise<Enviro
       new ConfigError('the AUTHJWT_* environment could not be read: is the .env file in the working directory readable?'),
       { cause: error })
   }
-  return parseEnvironment(raw)
+  return parseEnvironment(raw, explicit)
 }
 
-/** Turns the variables' text into option values; exported for tests. */
-export function parseEnvironment (raw: RawEnvironment): EnvironmentOptions {
+/**
+ * Turns the variables' text into option values; exported for tests. A variable
+ * whose option was given explicitly is not read at all: it cannot fail.
+ */
+export function parseEnvironment (raw: RawEnvironment, explicit: Partial<Record<OptionName, unknown>> = {}): EnvironmentOptions {
   const env = { ...raw }
   // The variable each value was read from, so that an error names the one the user set.
   const source: Record<string, string> = {}
@@ -73,7 +79,7 @@ export function parseEnvironment (raw: RawEnvironment): EnvironmentOptions {
   for (const name of envOptions) {
     const variable = environmentName(name)
     const text = env[variable]
-    if (text === undefined) continue
+    if (text === undefined || explicit[name] !== undefined) continue
     options[name] = convert(text, envKind(optionsSchema.properties[name]), source[variable] ?? variable)
   }
   return options

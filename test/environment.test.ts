@@ -286,6 +286,15 @@ t.test('register: an explicit option does not name the variable it overrides', a
   t.notMatch(error.message, 'AUTHJWT_COOKIE_SAMESITE')
 })
 
+t.test('register: a malformed variable is not read when its option is given explicitly', async (t) => {
+  inEmptyDir(t)
+  withEnv(t, { AUTHJWT_SECRET_KEY: SECRET, AUTHJWT_ACCESS_TOKEN_EXPIRES: '15m' })
+  t.equal(lifetime(await build(t, { accessTokenExpires: 60 })), 60)
+  t.same(parseEnvironment({ AUTHJWT_ACCESS_TOKEN_EXPIRES: '15m' }, { accessTokenExpires: 60 }), {})
+  t.throws(() => parseEnvironment({ AUTHJWT_ACCESS_TOKEN_EXPIRES: '15m' }), { code: 'FST_JWT_AUTH_CONFIG' },
+    'read, it fails')
+})
+
 t.test('precedence: explicit option > environment > default', async (t) => {
   inEmptyDir(t)
   await t.test('the default', async (t) => {
