@@ -8,7 +8,8 @@ import type { VerifyToken } from './token-verifier'
 
 export interface CookieHelpers {
   setTokenCookies: (reply: FastifyReply, type: TokenType, token: string, maxAge?: number) => void
-  unsetTokenCookies: (reply: FastifyReply, type: TokenType) => void
+  /** `helper`: the public method that was called, for the error message. */
+  unsetTokenCookies: (reply: FastifyReply, type: TokenType, helper?: string) => void
 }
 
 export function createCookieHelpers (config: AuthJwtConfig, verifyToken: VerifyToken): CookieHelpers {
@@ -34,6 +35,7 @@ export function createCookieHelpers (config: AuthJwtConfig, verifyToken: VerifyT
   return {
     setTokenCookies (reply, type, token, maxAge = config.cookieMaxAge) {
       ensureEnabled(type === 'access' ? 'setAccessCookies' : 'setRefreshCookies')
+      if (typeof token !== 'string') throw new TypeError('token must be an encoded JWT string')
       if (maxAge !== undefined && !(Number.isSafeInteger(maxAge) && maxAge >= 0)) {
         throw new TypeError('maxAge must be a non-negative whole number of seconds')
       }
@@ -49,8 +51,8 @@ export function createCookieHelpers (config: AuthJwtConfig, verifyToken: VerifyT
       }
     },
 
-    unsetTokenCookies (reply, type) {
-      ensureEnabled(type === 'access' ? 'unsetAccessCookies' : 'unsetRefreshCookies')
+    unsetTokenCookies (reply, type, helper = type === 'access' ? 'unsetAccessCookies' : 'unsetRefreshCookies') {
+      ensureEnabled(helper)
       reply.clearCookie(names[type].jwt, { ...shared, path: paths[type].jwt, httpOnly: true })
       if (config.cookieCsrfProtect) {
         reply.clearCookie(names[type].csrf, { ...shared, path: paths[type].csrf, httpOnly: false })

@@ -6,10 +6,13 @@ import { timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import { CSRFError } from './errors'
 
-/** Browsers cannot add headers to a WebSocket handshake, and it is always a GET. */
+/**
+ * A WebSocket handshake: always a GET asking to upgrade to `websocket`.
+ * Browsers cannot add headers to it, so its CSRF value may come in the query.
+ */
 export function isWebSocketUpgrade (request: FastifyRequest): boolean {
   const upgrade = request.headers.upgrade
-  return typeof upgrade === 'string' && upgrade.toLowerCase() === 'websocket'
+  return request.method === 'GET' && typeof upgrade === 'string' && upgrade.toLowerCase() === 'websocket'
 }
 
 /** Throws unless the value sent equals the token's claim, compared in constant time. */

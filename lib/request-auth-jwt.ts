@@ -80,8 +80,8 @@ export class RequestAuthJwt {
   }
 
   unsetJwtCookies (reply: FastifyReply): void {
-    this.#parts.cookies.unsetTokenCookies(reply, 'access')
-    this.#parts.cookies.unsetTokenCookies(reply, 'refresh')
+    this.#parts.cookies.unsetTokenCookies(reply, 'access', 'unsetJwtCookies')
+    this.#parts.cookies.unsetTokenCookies(reply, 'refresh', 'unsetJwtCookies')
   }
 
   unsetAccessCookies (reply: FastifyReply): void {

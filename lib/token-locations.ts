@@ -105,13 +105,21 @@ function cookieLocation (config: AuthJwtConfig): Location {
   return {
     read (request, type) {
       // An unset cookie comes back empty until the browser drops it: no token.
-      const token = request.cookies?.[names[type]]
+      const token = cookiesOf(request)[names[type]]
       if (token === undefined || token === '') return undefined
       const checked = config.cookieCsrfProtect && (csrfMethods.has(request.method) || isWebSocketUpgrade(request))
       return { token, csrf: checked ? csrfSent(request, type) : undefined }
     },
     missing: { access: `Missing cookie ${names.access}`, refresh: `Missing cookie ${names.refresh}` }
   }
+}
+
+// @fastify/cookie parses the Cookie header in its onRequest hook, unless the
+// app registered it with `hook: false`: then the header is parsed here.
+function cookiesOf (request: FastifyRequest): Record<string, string | undefined> {
+  if (request.cookies != null) return request.cookies
+  const header = request.headers.cookie
+  return header === undefined ? {} : request.server.parseCookie(header)
 }
 
 function queryLocation ({ queryStringName }: AuthJwtConfig): Location {
