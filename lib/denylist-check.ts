@@ -49,10 +49,12 @@ function hookFailed (error: unknown): DenylistError {
 
 function withTimeout<T> (promise: Promise<T>, milliseconds: number): Promise<T> {
   return new Promise((resolve, reject) => {
+    // Not unref'd: it is cleared as soon as the hook answers, so it holds the
+    // process for at most the timeout, and a hung hook must still get its 500
+    // when nothing else keeps the process alive (app.inject, a script).
     const timer = setTimeout(() => {
       reject(new DenylistError(`The denylist check did not answer within ${milliseconds / 1000} s`))
     }, milliseconds)
-    timer.unref()
     promise.then(
       value => { clearTimeout(timer); resolve(value) },
       error => { clearTimeout(timer); reject(error) }

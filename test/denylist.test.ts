@@ -1,0 +1,672 @@
+// Revocation through the plugin: the denylist hook on every guard, which token
+// types it checks, the order of checks, failing closed, and revokeToken.
+import t from 'tap'
+import { Writable } from 'node:stream'
+import { createSigner } from 'fast-jwt'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import fastifyJwtAuth, {
+  ConfigError,
+  createMemoryDenylist,
+  DenylistError,
+  JWTDecodeError,
+  type AuthJwtClaims,
+  type DenylistStore,
+  type FastifyJwtAuthOptions,
+  type TokenInDenylist
+} from '../index'
+
+const SECRET = 'a-denylist-test-secret-long-enough-for-hs256'
+const REVOKED = {
+  statusCode: 401,
+  code: 'FST_JWT_AUTH_TOKEN_REVOKED',
+  error: 'Unauthorized',
+  message: 'Token has been revoked'
+}
+const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"'
+
+interface LogLine {
+  level: number
+  msg?: string
+  err?: { code?: string, message?: string }
+}
+
+interface Harness {
+  app: FastifyInstance
+  /** How many times a route handler ran. */
+  handled: () => number
+  logs: LogLine[]
+}
+
+// One route per guard, the in-handler check, and routes that revoke.
+async function build (options: FastifyJwtAuthOptions = {}): Promise<Harness> {
+  const logs: LogLine[] = []
+  const stream = new Writable({
+    write (chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString().split('\n')) {
+        if (line !== '') logs.push(JSON.parse(line) as LogLine)
+      }
+      callback()
+    }
+  })
+  // A logger writing into `logs` only, so that failures can be checked in it.
+  const app = Fastify({ logger: { level: 'warn', stream } })
+  await app.register(fastifyJwtAuth, { secretKey: SECRET, denylistEnabled: true, ...options })
+  let handled = 0
+  const whoami = async (request: FastifyRequest) => {
+    handled++
+    return { user: request.authJwt.getJwtSubject() }
+  }
+  app.get('/required', { preHandler: app.jwtRequired }, whoami)
+  app.post('/required', { preHandler: app.jwtRequired }, whoami)
+  app.get('/optional', { preHandler: app.jwtOptional }, whoami)
+  app.get('/fresh', { preHandler: app.freshJwtRequired }, whoami)
+  app.post('/refresh', { preHandler: app.jwtRefreshTokenRequired }, whoami)
+  app.get('/inline', async request => {
+    await request.authJwt.jwtRequired()
+    return whoami(request)
+  })
+
+  app.delete('/access-revoke', { preHandler: app.jwtRequired }, async request => {
+    await request.authJwt.revokeToken()
+    return { revoked: request.authJwt.getRawJwt()?.jti }
+  })
+  app.delete('/refresh-revoke', { preHandler: app.jwtRefreshTokenRequired }, async request => {
+    await request.authJwt.revokeToken()
+    return { revoked: true }
+  })
+  app.delete<{ Body: { token: string } }>('/revoke-given', { preHandler: app.jwtRequired }, async request => {
+    await request.authJwt.revokeToken(request.body.token)
+    return { revoked: true }
+  })
+  app.delete('/revoke-optional', { preHandler: app.jwtOptional }, async request => {
+    await request.authJwt.revokeToken()
+    return { revoked: true }
+  })
+  app.delete('/revoke-unguarded', async request => {
+    await request.authJwt.revokeToken()
+    return { revoked: true }
+  })
+  return { app, handled: () => handled, logs }
+}
+
+function bearer (token: string): { authorization: string } {
+  return { authorization: `Bearer ${token}` }
+}
+
+// A hook that records its calls and answers with `answer`.
+function recordingHook (answer: TokenInDenylist) {
+  const calls: Array<{ claims: AuthJwtClaims, request: FastifyRequest }> = []
+  const hook: TokenInDenylist = (claims, request) => {
+    calls.push({ claims, request })
+    return answer(claims, request)
+  }
+  return { hook, calls }
+}
+
+// The memory store, with its calls recorded.
+function recordingStore (inner: DenylistStore = createMemoryDenylist()) {
+  const added: Array<[string, number | null]> = []
+  const looked: string[] = []
+  const store: DenylistStore = {
+    async add (jti, expiresAt) {
+      added.push([jti, expiresAt])
+      return inner.add(jti, expiresAt)
+    },
+    has (jti) {
+      looked.push(jti)
+      return inner.has(jti)
+    }
+  }
+  return { store, added, looked, inner }
+}
+
+// A signed token with exactly these claims (no jti unless given).
+const signRaw = createSigner({ key: SECRET })
+
+t.test('a revoked access token is refused by every guard that takes access tokens', async t => {
+  const { app, handled } = await build()
+  t.teardown(() => app.close())
+  const revoked = app.authJwt.createAccessToken({ subject: 'alice', fresh: true })
+  const sibling = app.authJwt.createAccessToken({ subject: 'alice', fresh: true })
+  const refresh = app.authJwt.createRefreshToken({ subject: 'alice' })
+
+  for (const url of ['/required', '/optional', '/fresh', '/inline']) {
+    t.equal((await app.inject({ url, headers: bearer(revoked) })).statusCode, 200, `${url}: passes before revoking`)
+  }
+  await app.authJwt.revokeToken(revoked)
+  const before = handled()
+
+  for (const url of ['/required', '/optional', '/fresh', '/inline']) {
+    const response = await app.inject({ url, headers: bearer(revoked) })
+    t.equal(response.statusCode, 401, `${url}: 401`)
+    t.same(response.json(), REVOKED, `${url}: revoked`)
+    t.equal(response.headers['www-authenticate'], INVALID_TOKEN_CHALLENGE, `${url}: invalid_token challenge`)
+    t.notMatch(response.body, revoked, `${url}: the token is not echoed`)
+  }
+  t.equal(handled(), before, 'no handler ran for the revoked token')
+
+  t.test('other tokens of the same user still pass', async t => {
+    for (const url of ['/required', '/optional', '/fresh', '/inline']) {
+      t.same((await app.inject({ url, headers: bearer(sibling) })).json(), { user: 'alice' }, url)
+    }
+    t.equal((await app.inject({ method: 'POST', url: '/refresh', headers: bearer(refresh) })).statusCode, 200)
+  })
+
+  t.test('jwtOptional without a token still runs anonymously', async t => {
+    t.same((await app.inject({ url: '/optional' })).json(), { user: null })
+  })
+})
+
+t.test('a revoked refresh token is refused on the refresh route', async t => {
+  const { app } = await build()
+  t.teardown(() => app.close())
+  const revoked = app.authJwt.createRefreshToken({ subject: 'alice' })
+  const sibling = app.authJwt.createRefreshToken({ subject: 'alice' })
+  const access = app.authJwt.createAccessToken({ subject: 'alice' })
+  t.equal((await app.inject({ method: 'POST', url: '/refresh', headers: bearer(revoked) })).statusCode, 200)
+
+  await app.authJwt.revokeToken(revoked)
+  const response = await app.inject({ method: 'POST', url: '/refresh', headers: bearer(revoked) })
+  t.equal(response.statusCode, 401)
+  t.same(response.json(), REVOKED)
+  t.equal(response.headers['www-authenticate'], INVALID_TOKEN_CHALLENGE)
+
+  t.equal((await app.inject({ method: 'POST', url: '/refresh', headers: bearer(sibling) })).statusCode, 200,
+    'another refresh token of the same user passes')
+  t.equal((await app.inject({ url: '/required', headers: bearer(access) })).statusCode, 200,
+    'the access token of the same user passes')
+})
+
+t.test('denylistTokenChecks decides which token types are checked', async t => {
+  const cases: Array<{ checks: Array<'access' | 'refresh'>, access: number, refresh: number }> = [
+    { checks: ['access', 'refresh'], access: 401, refresh: 401 },
+    { checks: ['access'], access: 401, refresh: 200 },
+    { checks: ['refresh'], access: 200, refresh: 401 },
+    { checks: [], access: 200, refresh: 200 }
+  ]
+  for (const { checks, access, refresh } of cases) {
+    t.test(`[${checks.join(', ')}]`, async t => {
+      const { store, looked } = recordingStore()
+      const { app } = await build({ denylistTokenChecks: checks, denylistStore: store })
+      t.teardown(() => app.close())
+      const accessToken = app.authJwt.createAccessToken({ subject: 'alice', fresh: true })
+      const refreshToken = app.authJwt.createRefreshToken({ subject: 'alice' })
+      // Revoking works whatever is checked: the store takes both.
+      await app.authJwt.revokeToken(accessToken)
+      await app.authJwt.revokeToken(refreshToken)
+
+      for (const url of ['/required', '/optional', '/fresh']) {
+        const response = await app.inject({ url, headers: bearer(accessToken) })
+        t.equal(response.statusCode, access, `access token on ${url}`)
+        if (access === 401) t.equal(response.json().code, 'FST_JWT_AUTH_TOKEN_REVOKED')
+      }
+      const response = await app.inject({ method: 'POST', url: '/refresh', headers: bearer(refreshToken) })
+      t.equal(response.statusCode, refresh, 'refresh token on the refresh route')
+      if (refresh === 401) t.equal(response.json().code, 'FST_JWT_AUTH_TOKEN_REVOKED')
+
+      t.equal(looked.length, (checks.includes('access') ? 3 : 0) + (checks.includes('refresh') ? 1 : 0),
+        'the store is asked about checked types only')
+    })
+  }
+
+  t.test('with a hook: the hook is called for checked types only', async t => {
+    const { hook, calls } = recordingHook(() => true)
+    const { app } = await build({ denylistTokenChecks: ['refresh'], tokenInDenylist: hook })
+    t.teardown(() => app.close())
+    const access = app.authJwt.createAccessToken({ subject: 'alice' })
+    const refresh = app.authJwt.createRefreshToken({ subject: 'alice' })
+    t.equal((await app.inject({ url: '/required', headers: bearer(access) })).statusCode, 200)
+    t.equal(calls.length, 0)
+    t.equal((await app.inject({ method: 'POST', url: '/refresh', headers: bearer(refresh) })).json().code,
+      'FST_JWT_AUTH_TOKEN_REVOKED')
+    t.equal(calls.length, 1)
+    t.equal(calls[0].claims.type, 'refresh')
+  })
+})
+
+t.test('denylistEnabled false: nothing is checked', async t => {
+  const { hook, calls } = recordingHook(() => true)
+  const { store, looked, added } = recordingStore()
+  const { app } = await build({ denylistEnabled: false, tokenInDenylist: hook, denylistStore: store })
+  t.teardown(() => app.close())
+  const access = app.authJwt.createAccessToken({ subject: 'alice', fresh: true })
+  const refresh = app.authJwt.createRefreshToken({ subject: 'alice' })
+  for (const url of ['/required', '/optional', '/fresh', '/inline']) {
+    t.equal((await app.inject({ url, headers: bearer(access) })).statusCode, 200, url)
+  }
+  t.equal((await app.inject({ method: 'POST', url: '/refresh', headers: bearer(refresh) })).statusCode, 200)
+  const withoutJti = signRaw({ sub: 'alice', type: 'access' })
+  t.equal((await app.inject({ url: '/required', headers: bearer(withoutJti) })).statusCode, 200,
+    'a token without jti is fine when nothing is checked')
+  t.equal(calls.length, 0, 'the hook is never called')
+  t.same(looked, [], 'the store is never asked')
+
+  // Revoking into a denylist that nobody checks would look like a logout that is not one.
+  await t.rejects(app.authJwt.revokeToken(access), { constructor: ConfigError, code: 'FST_JWT_AUTH_CONFIG' })
+  t.same(added, [], 'nothing was stored')
+  const response = await app.inject({ method: 'DELETE', url: '/access-revoke', headers: bearer(access) })
+  t.equal(response.statusCode, 500)
+  t.equal(response.json().code, 'FST_JWT_AUTH_CONFIG')
+  t.equal((await app.inject({ url: '/required', headers: bearer(access) })).statusCode, 200)
+})
+
+t.test('a custom tokenInDenylist hook decides', async t => {
+  t.test('synchronous true and false', async t => {
+    for (const answer of [true, false]) {
+      const { hook, calls } = recordingHook(() => answer)
+      const { app } = await build({ tokenInDenylist: hook })
+      t.teardown(() => app.close())
+      const token = app.authJwt.createAccessToken({ subject: 'alice' })
+      const response = await app.inject({ url: '/required', headers: bearer(token) })
+      t.equal(response.statusCode, answer ? 401 : 200, `answers ${String(answer)}`)
+      if (answer) t.same(response.json(), REVOKED)
+      t.equal(calls.length, 1, 'called once per request')
+    }
+  })
+
+  t.test('asynchronous true and false', async t => {
+    for (const answer of [true, false]) {
+      const { hook, calls } = recordingHook(async () => {
+        await new Promise(resolve => setImmediate(resolve))
+        return answer
+      })
+      const { app } = await build({ tokenInDenylist: hook })
+      t.teardown(() => app.close())
+      const token = app.authJwt.createRefreshToken({ subject: 'alice' })
+      const response = await app.inject({ method: 'POST', url: '/refresh', headers: bearer(token) })
+      t.equal(response.statusCode, answer ? 401 : 200, `resolves ${String(answer)}`)
+      if (answer) t.same(response.json(), REVOKED)
+      t.equal(calls.length, 1)
+    }
+  })
+
+  t.test('it gets the verified claims and the request', async t => {
+    // Revoked when the request names the token's jti in a header.
+    const { hook, calls } = recordingHook((claims, request) => request.headers['x-revoke'] === claims.jti)
+    const { app } = await build({ tokenInDenylist: hook })
+    t.teardown(() => app.close())
+    const token = app.authJwt.createAccessToken({ subject: 'alice', userClaims: { role: 'admin' } })
+    const jti = app.authJwt.getJti(token) as string
+
+    t.equal((await app.inject({ url: '/required', headers: { ...bearer(token), 'x-revoke': 'other' } })).statusCode, 200)
+    const response = await app.inject({ url: '/required?from=test', headers: { ...bearer(token), 'x-revoke': jti } })
+    t.same(response.json(), REVOKED)
+    t.equal(calls.length, 2)
+    const { claims, request } = calls[1]
+    t.match(claims, { sub: 'alice', jti, type: 'access', role: 'admin' })
+    t.equal(request.url, '/required?from=test')
+    t.equal(request.method, 'GET')
+  })
+
+  t.test('the hook replaces the store lookup', async t => {
+    const { store, looked } = recordingStore()
+    const { hook } = recordingHook(() => false)
+    const { app } = await build({ tokenInDenylist: hook, denylistStore: store })
+    t.teardown(() => app.close())
+    const token = app.authJwt.createAccessToken({ subject: 'alice' })
+    await app.authJwt.revokeToken(token)
+    t.equal((await app.inject({ url: '/required', headers: bearer(token) })).statusCode, 200,
+      'the hook said no, so the token passes although the store has it')
+    t.same(looked, [])
+    t.equal(await store.has(app.authJwt.getJti(token) as string), true, 'revokeToken still wrote to the store')
+  })
+})
+
+t.test('the hook runs last: not called when an earlier check fails', async t => {
+  const { hook, calls } = recordingHook(() => true)
+  const { app, handled } = await build({ tokenInDenylist: hook })
+  t.teardown(() => app.close())
+  const other = await build({ secretKey: 'another-secret-that-is-long-enough-for-hs256', tokenInDenylist: hook })
+  t.teardown(() => other.app.close())
+  const access = app.authJwt.createAccessToken({ subject: 'alice' })
+  const refresh = app.authJwt.createRefreshToken({ subject: 'alice' })
+
+  const cases: Array<[string, { method?: 'GET' | 'POST', url: string, headers: Record<string, string> }, string]> = [
+    ['no token', { url: '/required', headers: {} }, 'FST_JWT_AUTH_MISSING_TOKEN'],
+    ['a bad header', { url: '/required', headers: { authorization: 'Basic abc' } }, 'FST_JWT_AUTH_BAD_HEADER'],
+    ['a bad signature', { url: '/required', headers: bearer(other.app.authJwt.createAccessToken({ subject: 'alice' })) },
+      'FST_JWT_AUTH_TOKEN_INVALID'],
+    ['garbage', { url: '/optional', headers: bearer('not.a.token') }, 'FST_JWT_AUTH_TOKEN_INVALID'],
+    ['an expired token', { url: '/required', headers: bearer(app.authJwt.createAccessToken({ subject: 'a', expiresTime: 0 })) },
+      'FST_JWT_AUTH_TOKEN_EXPIRED'],
+    ['a refresh token where an access token is required', { url: '/required', headers: bearer(refresh) },
+      'FST_JWT_AUTH_ACCESS_REQUIRED'],
+    ['a refresh token on jwtOptional', { url: '/optional', headers: bearer(refresh) }, 'FST_JWT_AUTH_ACCESS_REQUIRED'],
+    ['an access token on the refresh route', { method: 'POST', url: '/refresh', headers: bearer(access) },
+      'FST_JWT_AUTH_REFRESH_REQUIRED'],
+    ['a token that is not fresh', { url: '/fresh', headers: bearer(access) }, 'FST_JWT_AUTH_FRESH_REQUIRED']
+  ]
+  for (const [name, request, code] of cases) {
+    const response = await app.inject(request)
+    t.equal(response.json().code, code, name)
+    t.equal(calls.length, 0, `${name}: the hook was not called`)
+  }
+
+  t.test('CSRF: missing and mismatched values are refused before the hook', async t => {
+    const cookieApp = await build({ tokenLocation: ['cookies'], tokenInDenylist: hook })
+    t.teardown(() => cookieApp.app.close())
+    const token = cookieApp.app.authJwt.createAccessToken({ subject: 'alice' })
+    const csrf = cookieApp.app.authJwt.decodeToken(token).csrf as string
+    const cookie = `access_token_cookie=${token}`
+    const post = (headers: Record<string, string>) =>
+      cookieApp.app.inject({ method: 'POST', url: '/required', headers: { cookie, ...headers } })
+
+    t.equal((await post({})).json().code, 'FST_JWT_AUTH_CSRF_MISSING')
+    t.equal((await post({ 'x-csrf-token': 'wrong' })).json().code, 'FST_JWT_AUTH_CSRF_MISMATCH')
+    t.equal(calls.length, 0, 'the hook was not called')
+    t.same((await post({ 'x-csrf-token': csrf })).json(), REVOKED, 'with the right value the hook decides')
+    t.equal(calls.length, 1)
+    calls.length = 0
+  })
+
+  t.test('a passing token reaches the hook exactly once', async t => {
+    t.same((await app.inject({ url: '/required', headers: bearer(access) })).json(), REVOKED)
+    t.equal(calls.length, 1)
+  })
+  t.equal(handled(), 0, 'no handler ever ran')
+})
+
+t.test('fail closed: a hook or store that cannot answer fails with 500', async t => {
+  const boom = (claims: AuthJwtClaims) => new Error(`lookup of ${String(claims.jti)} failed`)
+  const cases: Array<[string, FastifyJwtAuthOptions]> = [
+    ['a hook that throws', { tokenInDenylist: claims => { throw boom(claims) } }],
+    ['a hook that rejects', { tokenInDenylist: async claims => { throw boom(claims) } }],
+    ['a hook that answers undefined', { tokenInDenylist: (() => undefined) as unknown as TokenInDenylist }],
+    ['a hook that resolves undefined', { tokenInDenylist: (async () => undefined) as unknown as TokenInDenylist }],
+    ["a hook that answers 'yes'", { tokenInDenylist: (() => 'yes') as unknown as TokenInDenylist }],
+    ['a hook that resolves 1', { tokenInDenylist: (async () => 1) as unknown as TokenInDenylist }],
+    ['a hook that answers null', { tokenInDenylist: (() => null) as unknown as TokenInDenylist }],
+    ['a store whose has() rejects', {
+      denylistStore: { add: async () => {}, has: async (jti: string) => { throw new Error(`no ${jti}`) } }
+    }],
+    ['a store whose has() throws', {
+      denylistStore: { add: async () => {}, has: (jti: string) => { throw new Error(`no ${jti}`) } }
+    }]
+  ]
+  for (const [name, options] of cases) {
+    t.test(name, async t => {
+      const { app, handled, logs } = await build(options)
+      t.teardown(() => app.close())
+      const access = app.authJwt.createAccessToken({ subject: 'alice', fresh: true })
+      const refresh = app.authJwt.createRefreshToken({ subject: 'alice' })
+      const jtis = [app.authJwt.getJti(access), app.authJwt.getJti(refresh)] as string[]
+      const requests = [
+        { url: '/required', headers: bearer(access) },
+        { url: '/optional', headers: bearer(access) },
+        { url: '/fresh', headers: bearer(access) },
+        { url: '/inline', headers: bearer(access) },
+        { method: 'POST' as const, url: '/refresh', headers: bearer(refresh) }
+      ]
+      for (const request of requests) {
+        const response = await app.inject(request)
+        t.equal(response.statusCode, 500, `${request.url}: 500`)
+        t.match(response.json(), {
+          statusCode: 500,
+          code: 'FST_JWT_AUTH_DENYLIST_FAILED',
+          error: 'Internal Server Error'
+        }, request.url)
+        for (const secret of [access, refresh, ...jtis]) {
+          t.notOk(response.body.includes(secret), `${request.url}: neither token nor jti in the response`)
+        }
+      }
+      t.equal(handled(), 0, 'no handler ran')
+
+      const errors = logs.filter(line => line.level >= 50 && JSON.stringify(line).includes('FST_JWT_AUTH_DENYLIST_FAILED'))
+      t.equal(errors.length, requests.length, 'each failure is logged as an error naming the code')
+      for (const line of errors) {
+        for (const token of [access, refresh]) t.notOk(JSON.stringify(line).includes(token), 'no token in the log')
+      }
+    })
+  }
+
+  t.test('a DenylistError of the hook or store is kept as is', async t => {
+    const { app } = await build({
+      denylistStore: { add: async () => {}, has: async () => { throw new DenylistError('Denylist store is down') } }
+    })
+    t.teardown(() => app.close())
+    const response = await app.inject({ url: '/required', headers: bearer(app.authJwt.createAccessToken({ subject: 'a' })) })
+    t.equal(response.json().message, 'Denylist store is down')
+    const sync = await build({ tokenInDenylist: () => { throw new DenylistError('Synchronously down') } })
+    t.teardown(() => sync.app.close())
+    const answer = await sync.app.inject({ url: '/required', headers: bearer(sync.app.authJwt.createAccessToken({ subject: 'a' })) })
+    t.same(answer.json(), {
+      statusCode: 500,
+      code: 'FST_JWT_AUTH_DENYLIST_FAILED',
+      error: 'Internal Server Error',
+      message: 'Synchronously down'
+    })
+  })
+
+  t.test('a hook that never answers fails after denylistTimeout, without hanging', async t => {
+    const { hook, calls } = recordingHook(() => new Promise<boolean>(() => {}))
+    const { app, handled, logs } = await build({ tokenInDenylist: hook, denylistTimeout: 1 })
+    t.teardown(() => app.close())
+    const started = Date.now()
+    const response = await app.inject({ url: '/required', headers: bearer(app.authJwt.createAccessToken({ subject: 'a' })) })
+    t.ok(Date.now() - started < 4000, 'answered in bounded time')
+    t.same(response.json(), {
+      statusCode: 500,
+      code: 'FST_JWT_AUTH_DENYLIST_FAILED',
+      error: 'Internal Server Error',
+      message: 'The denylist check did not answer within 1 s'
+    })
+    t.equal(calls.length, 1)
+    t.equal(handled(), 0)
+    t.ok(logs.some(line => line.level >= 50 && line.err?.code === 'FST_JWT_AUTH_DENYLIST_FAILED'), 'logged')
+  })
+
+  t.test('an answer after the timeout changes nothing', async t => {
+    let settle: (revoked: boolean) => void = () => {}
+    const { app, handled } = await build({
+      tokenInDenylist: () => new Promise<boolean>(resolve => { settle = resolve }),
+      denylistTimeout: 1
+    })
+    t.teardown(() => app.close())
+    const response = await app.inject({ url: '/required', headers: bearer(app.authJwt.createAccessToken({ subject: 'a' })) })
+    t.equal(response.statusCode, 500)
+    settle(false)
+    await new Promise(resolve => setImmediate(resolve))
+    t.equal(handled(), 0, 'the late "not revoked" let nothing through')
+  })
+
+  t.test('a hook slower than usual but within the timeout is awaited', async t => {
+    const { app } = await build({
+      tokenInDenylist: () => new Promise<boolean>(resolve => setTimeout(resolve, 50, false)),
+      denylistTimeout: 1
+    })
+    t.teardown(() => app.close())
+    t.equal((await app.inject({ url: '/required', headers: bearer(app.authJwt.createAccessToken({ subject: 'a' })) }))
+      .statusCode, 200)
+  })
+})
+
+t.test('a token without jti is refused only where its type is checked', async t => {
+  const access = signRaw({ sub: 'alice', type: 'access', fresh: true })
+  const refresh = signRaw({ sub: 'alice', type: 'refresh' })
+  const untyped = signRaw({ sub: 'alice' })
+
+  t.test('checked: 401 invalid, and the hook is not called', async t => {
+    const { hook, calls } = recordingHook(() => false)
+    const { app } = await build({ tokenInDenylist: hook })
+    t.teardown(() => app.close())
+    for (const [url, token] of [['/required', access], ['/optional', access], ['/fresh', access], ['/required', untyped]]) {
+      const response = await app.inject({ url, headers: bearer(token) })
+      t.equal(response.statusCode, 401, url)
+      t.same(response.json(), {
+        statusCode: 401,
+        code: 'FST_JWT_AUTH_TOKEN_INVALID',
+        error: 'Unauthorized',
+        message: 'Token is missing the "jti" claim'
+      })
+      t.equal(response.headers['www-authenticate'], INVALID_TOKEN_CHALLENGE)
+    }
+    const response = await app.inject({ method: 'POST', url: '/refresh', headers: bearer(refresh) })
+    t.equal(response.json().code, 'FST_JWT_AUTH_TOKEN_INVALID')
+    t.equal(calls.length, 0)
+  })
+
+  t.test('unchecked types pass', async t => {
+    const accessOnly = await build({ denylistTokenChecks: ['access'] })
+    t.teardown(() => accessOnly.app.close())
+    t.equal((await accessOnly.app.inject({ method: 'POST', url: '/refresh', headers: bearer(refresh) })).statusCode, 200)
+    t.equal((await accessOnly.app.inject({ url: '/required', headers: bearer(access) })).statusCode, 401)
+
+    const refreshOnly = await build({ denylistTokenChecks: ['refresh'] })
+    t.teardown(() => refreshOnly.app.close())
+    t.equal((await refreshOnly.app.inject({ url: '/required', headers: bearer(access) })).statusCode, 200)
+    t.equal((await refreshOnly.app.inject({ url: '/required', headers: bearer(untyped) })).statusCode, 200)
+    t.equal((await refreshOnly.app.inject({ method: 'POST', url: '/refresh', headers: bearer(refresh) })).statusCode, 401)
+  })
+
+  t.test('cannot be revoked', async t => {
+    const { app } = await build()
+    t.teardown(() => app.close())
+    await t.rejects(app.authJwt.revokeToken(access), TypeError)
+    await t.rejects(app.authJwt.revokeToken(app.authJwt.decodeToken(refresh)), TypeError)
+  })
+})
+
+t.test('revokeToken', async t => {
+  t.test('through app.authJwt, with an encoded token or with its claims', async t => {
+    const { store, added } = recordingStore()
+    const { app } = await build({ denylistStore: store })
+    t.teardown(() => app.close())
+    const byString = app.authJwt.createAccessToken({ subject: 'alice' })
+    const byClaims = app.authJwt.createAccessToken({ subject: 'alice' })
+    const untouched = app.authJwt.createAccessToken({ subject: 'alice' })
+
+    await app.authJwt.revokeToken(byString)
+    const claims = app.authJwt.decodeToken(byClaims)
+    await app.authJwt.revokeToken(claims)
+    t.same(added.map(([jti]) => jti), [app.authJwt.getJti(byString), claims.jti])
+
+    t.same((await app.inject({ url: '/required', headers: bearer(byString) })).json(), REVOKED)
+    t.same((await app.inject({ url: '/required', headers: bearer(byClaims) })).json(), REVOKED)
+    t.equal((await app.inject({ url: '/required', headers: bearer(untouched) })).statusCode, 200)
+
+    await app.authJwt.revokeToken(byString)
+    t.same((await app.inject({ url: '/required', headers: bearer(byString) })).json(), REVOKED, 'revoking twice is harmless')
+  })
+
+  t.test('an invalid token is not revoked', async t => {
+    const { store, added } = recordingStore()
+    const { app } = await build({ denylistStore: store })
+    t.teardown(() => app.close())
+    const other = await build({ secretKey: 'another-secret-that-is-long-enough-for-hs256' })
+    t.teardown(() => other.app.close())
+    const foreign = other.app.authJwt.createAccessToken({ subject: 'alice' })
+    const error = await app.authJwt.revokeToken(foreign).then(() => null, (e: unknown) => e)
+    t.ok(error instanceof JWTDecodeError)
+    t.match(error, { code: 'FST_JWT_AUTH_TOKEN_INVALID' })
+    t.notOk(String((error as Error).message).includes(foreign), 'the message does not echo the token')
+    await t.rejects(app.authJwt.revokeToken('garbage'), { code: 'FST_JWT_AUTH_TOKEN_INVALID' })
+    t.same(added, [])
+  })
+
+  t.test('through request.authJwt: the current token by default', async t => {
+    const { app } = await build()
+    t.teardown(() => app.close())
+    const access = app.authJwt.createAccessToken({ subject: 'alice' })
+    const sibling = app.authJwt.createAccessToken({ subject: 'alice' })
+    const refresh = app.authJwt.createRefreshToken({ subject: 'alice' })
+
+    const revoked = await app.inject({ method: 'DELETE', url: '/access-revoke', headers: bearer(access) })
+    t.same(revoked.json(), { revoked: app.authJwt.getJti(access) })
+    t.same((await app.inject({ url: '/required', headers: bearer(access) })).json(), REVOKED)
+    t.same((await app.inject({ method: 'DELETE', url: '/access-revoke', headers: bearer(access) })).json(), REVOKED,
+      'a revoked token cannot revoke itself again')
+    t.equal((await app.inject({ url: '/required', headers: bearer(sibling) })).statusCode, 200)
+
+    t.equal((await app.inject({ method: 'DELETE', url: '/refresh-revoke', headers: bearer(refresh) })).statusCode, 200)
+    t.same((await app.inject({ method: 'POST', url: '/refresh', headers: bearer(refresh) })).json(), REVOKED)
+    t.equal((await app.inject({ url: '/required', headers: bearer(sibling) })).statusCode, 200)
+  })
+
+  t.test('through request.authJwt with a given token', async t => {
+    const { app } = await build()
+    t.teardown(() => app.close())
+    const caller = app.authJwt.createAccessToken({ subject: 'alice' })
+    const target = app.authJwt.createRefreshToken({ subject: 'alice' })
+    const response = await app.inject({ method: 'DELETE', url: '/revoke-given', headers: bearer(caller), payload: { token: target } })
+    t.equal(response.statusCode, 200)
+    t.same((await app.inject({ method: 'POST', url: '/refresh', headers: bearer(target) })).json(), REVOKED)
+    t.equal((await app.inject({ url: '/required', headers: bearer(caller) })).statusCode, 200, 'the caller stays valid')
+  })
+
+  t.test('through request.authJwt without a verified token: 401 missing', async t => {
+    const { app } = await build()
+    t.teardown(() => app.close())
+    const token = app.authJwt.createAccessToken({ subject: 'alice' })
+    for (const request of [
+      { method: 'DELETE' as const, url: '/revoke-unguarded', headers: bearer(token) },
+      { method: 'DELETE' as const, url: '/revoke-optional', headers: {} }
+    ]) {
+      const response = await app.inject(request)
+      t.equal(response.statusCode, 401, request.url)
+      t.equal(response.json().code, 'FST_JWT_AUTH_MISSING_TOKEN')
+      t.equal(response.headers['www-authenticate'], 'Bearer')
+    }
+    t.equal((await app.inject({ url: '/required', headers: bearer(token) })).statusCode, 200,
+      'a token sent to an unguarded route is not revoked')
+  })
+
+  t.test('a store that cannot add fails with 500, and nothing leaks', async t => {
+    const { app, logs } = await build({
+      denylistStore: { add: async (jti: string) => { throw new Error(`cannot add ${jti}`) }, has: async () => false }
+    })
+    t.teardown(() => app.close())
+    const token = app.authJwt.createAccessToken({ subject: 'alice' })
+    const jti = app.authJwt.getJti(token) as string
+    await t.rejects(app.authJwt.revokeToken(token), { constructor: DenylistError, code: 'FST_JWT_AUTH_DENYLIST_FAILED' })
+    const response = await app.inject({ method: 'DELETE', url: '/access-revoke', headers: bearer(token) })
+    t.equal(response.statusCode, 500)
+    t.equal(response.json().code, 'FST_JWT_AUTH_DENYLIST_FAILED')
+    t.notOk(response.body.includes(jti))
+    t.notOk(response.body.includes(token))
+    t.ok(logs.some(line => line.level >= 50 && line.err?.code === 'FST_JWT_AUTH_DENYLIST_FAILED'))
+  })
+
+  t.test('a full memory store refuses the revocation instead of forgetting one', async t => {
+    const { app } = await build({ denylistStore: createMemoryDenylist({ maxEntries: 1 }) })
+    t.teardown(() => app.close())
+    const first = app.authJwt.createAccessToken({ subject: 'alice' })
+    const second = app.authJwt.createAccessToken({ subject: 'alice' })
+    await app.authJwt.revokeToken(first)
+    const response = await app.inject({ method: 'DELETE', url: '/access-revoke', headers: bearer(second) })
+    t.equal(response.statusCode, 500)
+    t.equal(response.json().code, 'FST_JWT_AUTH_DENYLIST_FAILED')
+    t.same((await app.inject({ url: '/required', headers: bearer(first) })).json(), REVOKED, 'the first stays revoked')
+  })
+})
+
+t.test('a revocation lasts until the token expires', async t => {
+  t.test('the store gets the token\'s exp, or null for a token that never expires', async t => {
+    const { store, added, inner } = recordingStore()
+    const { app } = await build({ denylistStore: store })
+    t.teardown(() => app.close())
+    const access = app.authJwt.createAccessToken({ subject: 'alice' })
+    const refresh = app.authJwt.createRefreshToken({ subject: 'alice' })
+    const eternal = app.authJwt.createAccessToken({ subject: 'alice', expiresTime: false })
+    for (const token of [access, refresh, eternal]) await app.authJwt.revokeToken(token)
+    const claims = [access, refresh, eternal].map(token => app.authJwt.decodeToken(token))
+    t.same(added, [[claims[0].jti, claims[0].exp], [claims[1].jti, claims[1].exp], [claims[2].jti, null]])
+    t.equal(claims[1].exp, (claims[1].iat as number) + 2_592_000, 'the refresh token\'s 30 days')
+    for (const { jti } of claims) t.equal(await inner.has(jti as string), true)
+  })
+
+  t.test('revoked until exp, then expired (and forgotten)', async t => {
+    const store = createMemoryDenylist()
+    const { app } = await build({ denylistStore: store })
+    t.teardown(() => app.close())
+    const token = app.authJwt.createAccessToken({ subject: 'alice', expiresTime: 1 })
+    const { jti, exp } = app.authJwt.decodeToken(token)
+    await app.authJwt.revokeToken(token)
+    t.equal(await store.has(jti as string), true)
+    t.same((await app.inject({ url: '/required', headers: bearer(token) })).json(), REVOKED)
+
+    await new Promise(resolve => setTimeout(resolve, Math.max(0, (exp as number) * 1000 - Date.now()) + 20))
+    t.equal(await store.has(jti as string), false, 'forgotten once the token has expired')
+    t.equal((await app.inject({ url: '/required', headers: bearer(token) })).json().code, 'FST_JWT_AUTH_TOKEN_EXPIRED',
+      'the token is refused as expired from then on')
+  })
+})
