@@ -39,7 +39,10 @@ export async function build (
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: 500,
-    connectTimeout: 2000
+    connectTimeout: 2000,
+    // The lookups of one event-loop turn go to Redis in one write: on a busy
+    // guarded route this is the largest single saving (see bench/).
+    enableAutoPipelining: true
     // The default retryStrategy keeps reconnecting in the background, so
     // requests succeed again as soon as Redis is back, without a restart.
   })

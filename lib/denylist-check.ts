@@ -3,6 +3,8 @@
 // time fails the request with DenylistError; nothing gets in.
 import type { FastifyRequest } from 'fastify'
 import type { AuthJwtConfig } from './config'
+import { createDeadlineWatch } from './deadlines'
+import { kLookupNow, type DenylistStore, type SynchronousLookup } from './denylist/store'
 import { DenylistError, invalidTokenError, RevokedTokenError } from './errors'
 import type { AuthJwtClaims, TokenType } from './options'
 
@@ -12,11 +14,16 @@ import type { AuthJwtClaims, TokenType } from './options'
  */
 export type CheckDenylist = (claims: AuthJwtClaims, type: TokenType, request: FastifyRequest) => Promise<void> | undefined
 
+// How often pending checks are compared with their deadline: a hung hook is
+// answered between denylistTimeout and denylistTimeout + this.
+const DEADLINE_TICK_MS = 100
+
 export function createDenylistCheck (config: AuthJwtConfig): CheckDenylist {
   const checkedTypes = new Set(config.denylistEnabled ? config.denylistTokenChecks : [])
-  const store = config.denylistStore
-  const tokenInDenylist = config.tokenInDenylist ?? ((claims: AuthJwtClaims) => store.has(claims.jti as string))
+  const tokenInDenylist = config.tokenInDenylist ?? defaultHook(config.denylistStore)
   const timeout = config.denylistTimeout * 1000
+  const timeoutError = () => new DenylistError(`The denylist check did not answer within ${config.denylistTimeout} s`)
+  const withDeadline = createDeadlineWatch(DEADLINE_TICK_MS)
 
   return function checkDenylist (claims, type, request) {
     if (!checkedTypes.has(type)) return undefined
@@ -28,13 +35,22 @@ export function createDenylistCheck (config: AuthJwtConfig): CheckDenylist {
     } catch (error) {
       throw hookFailed(error)
     }
-    // A synchronous answer needs no timer: the fast path of an in-process hook.
+    // A synchronous answer needs no promise and no deadline: the fast path of
+    // the in-memory store and of in-process hooks.
     if (typeof answer === 'boolean') {
       verdict(answer)
       return undefined
     }
-    return withTimeout(Promise.resolve(answer), timeout).then(verdict, error => { throw hookFailed(error) })
+    return withDeadline(Promise.resolve(answer), timeout, timeoutError).then(verdict, error => { throw hookFailed(error) })
   }
+}
+
+/** The store lookup; synchronous when the store can answer at once (the memory store). */
+function defaultHook (store: DenylistStore): (claims: AuthJwtClaims) => boolean | Promise<boolean> {
+  const lookupNow = (store as Partial<SynchronousLookup>)[kLookupNow]
+  return lookupNow === undefined
+    ? claims => store.has(claims.jti as string)
+    : claims => lookupNow(claims.jti as string)
 }
 
 function verdict (revoked: unknown): void {
@@ -45,19 +61,4 @@ function verdict (revoked: unknown): void {
 
 function hookFailed (error: unknown): DenylistError {
   return error instanceof DenylistError ? error : new DenylistError('The denylist check failed', { cause: error })
-}
-
-function withTimeout<T> (promise: Promise<T>, milliseconds: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    // Not unref'd: it is cleared as soon as the hook answers, so it holds the
-    // process for at most the timeout, and a hung hook must still get its 500
-    // when nothing else keeps the process alive (app.inject, a script).
-    const timer = setTimeout(() => {
-      reject(new DenylistError(`The denylist check did not answer within ${milliseconds / 1000} s`))
-    }, milliseconds)
-    promise.then(
-      value => { clearTimeout(timer); resolve(value) },
-      error => { clearTimeout(timer); reject(error) }
-    )
-  })
 }

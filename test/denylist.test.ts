@@ -670,3 +670,23 @@ t.test('a revocation lasts until the token expires', async t => {
       'the token is refused as expired from then on')
   })
 })
+
+t.test('the default memory store answers at once: its promise-returning has() is not used by the guards', async t => {
+  const store = createMemoryDenylist()
+  const asyncHas = store.has.bind(store)
+  let asyncCalls = 0
+  store.has = async jti => {
+    asyncCalls++
+    return asyncHas(jti)
+  }
+  const { app } = await build({ denylistStore: store })
+  t.teardown(() => app.close())
+  const kept = app.authJwt.createAccessToken({ subject: 'alice' })
+  const revoked = app.authJwt.createAccessToken({ subject: 'alice' })
+  await app.authJwt.revokeToken(revoked)
+
+  t.equal((await app.inject({ url: '/required', headers: bearer(kept) })).statusCode, 200)
+  t.same((await app.inject({ url: '/required', headers: bearer(revoked) })).json(), REVOKED)
+  t.equal(asyncCalls, 0, 'looked up synchronously')
+  t.equal(await store.has(app.authJwt.decodeToken(revoked).jti as string), true, 'has() still answers for other callers')
+})

@@ -1,5 +1,5 @@
 import { ConfigError, DenylistError } from '../errors'
-import { assertExpiresAt, assertJti, type DenylistStore } from './store'
+import { assertExpiresAt, assertJti, kLookupNow, type DenylistStore, type SynchronousLookup } from './store'
 
 export interface MemoryDenylistOptions {
   /** Most unexpired revocations kept at once (default 100 000). */
@@ -86,7 +86,7 @@ export function createMemoryDenylist (options: MemoryDenylistOptions = {}): Deny
     }
   }
 
-  return {
+  const store: DenylistStore & SynchronousLookup = {
     async add (jti: string, expiresAt: number | null): Promise<void> {
       assertJti(jti)
       assertExpiresAt(expiresAt)
@@ -117,15 +117,22 @@ export function createMemoryDenylist (options: MemoryDenylistOptions = {}): Deny
     },
 
     async has (jti: string): Promise<boolean> {
-      assertJti(jti)
-      const at = entries.get(jti)
-      if (at === undefined) return false
-      if (at <= Date.now()) {
-        // Its heap node goes at the next add.
-        entries.delete(jti)
-        return false
-      }
-      return true
+      return lookupNow(jti)
+    },
+
+    [kLookupNow]: lookupNow
+  }
+  return store
+
+  function lookupNow (jti: string): boolean {
+    assertJti(jti)
+    const at = entries.get(jti)
+    if (at === undefined) return false
+    if (at <= Date.now()) {
+      // Its heap node goes at the next add.
+      entries.delete(jti)
+      return false
     }
+    return true
   }
 }
