@@ -1,3 +1,4 @@
+import { createDeadlineWatch } from '../deadlines'
 import { ConfigError, DenylistError } from '../errors'
 import { assertExpiresAt, assertJti, type DenylistStore } from './store'
 
@@ -55,32 +56,25 @@ export function createRedisDenylist (client: RedisLike, options: RedisDenylistOp
     throw new ConfigError(`timeoutMs must be a whole number of milliseconds between 1 and ${MAX_TIMEOUT_MS}`)
   }
 
+  // One timer for all pending commands (not one per command: this runs on
+  // every guarded request), checked a tenth of timeoutMs apart.
+  const withDeadline = createDeadlineWatch(Math.min(100, Math.ceil(timeoutMs / 10)))
+
   // Settles with the command, or with a DenylistError on failure or timeout.
   // Messages name the operation only: the cause (kept for the logs) may carry
   // the key, and so the jti, or the address of the Redis server.
   function run<T> (operation: string, command: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new DenylistError(`Redis denylist ${operation} timed out after ${timeoutMs} ms`))
-      }, timeoutMs)
-      // A command that never answers must not keep the process alive either.
-      timer.unref()
-      const fail = (err: unknown): void => {
-        clearTimeout(timer)
-        reject(new DenylistError(`Redis denylist ${operation} failed`, { cause: err }))
-      }
-      let pending: Promise<T>
-      try {
-        pending = Promise.resolve(command())
-      } catch (err) {
-        fail(err)
-        return
-      }
-      pending.then((value) => {
-        clearTimeout(timer)
-        resolve(value)
-      }, fail)
-    })
+    const failed = (err: unknown): DenylistError => err instanceof DenylistError
+      ? err
+      : new DenylistError(`Redis denylist ${operation} failed`, { cause: err })
+    let pending: Promise<T>
+    try {
+      pending = Promise.resolve(command())
+    } catch (err) {
+      return Promise.reject(failed(err))
+    }
+    const timedOut = () => new DenylistError(`Redis denylist ${operation} timed out after ${timeoutMs} ms`)
+    return withDeadline(pending, timeoutMs, timedOut).then(undefined, err => { throw failed(err) })
   }
 
   return {
