@@ -35,15 +35,22 @@ function option<T extends TSchema> (schema: T, env: EnvKind, hint: string): T {
 
 const nonEmptyString = () => Type.String({ minLength: 1 })
 const secret = () => Type.Union([Type.String({ minLength: 1 }), Type.Uint8Array({ minByteLength: 1 })])
-const seconds = () => Type.Integer({ minimum: 0 })
-const duration = () => Type.Union([Type.Integer({ minimum: 0 }), Type.Literal(false)])
+const seconds = () => option(Type.Integer({ minimum: 0 }), 'integer', 'a non-negative whole number of seconds')
+const duration = () => option(Type.Union([Type.Integer({ minimum: 0 }), Type.Literal(false)]), 'duration',
+  'a non-negative whole number of seconds, or false')
+const flag = () => option(Type.Boolean(), 'boolean', 'true or false')
 // Type.Unsafe keeps the literal union in the static type, which a mapped Type.Union loses.
 const enumOf = <T extends readonly string[]>(values: T) =>
   Type.Unsafe<T[number]>(Type.Union(values.map(value => Type.Literal(value))))
 const listOf = <T extends TSchema>(item: T) => Type.Array(item, { minItems: 1 })
 
+// RFC 9110 token characters: what a header or cookie name may be made of.
+const TOKEN_CHARACTERS = "!#$%&'*+.^_`|~0-9A-Za-z-"
 const NAME = 'a non-empty string'
-const PATH = 'a path starting with "/"'
+const name = () => option(nonEmptyString(), 'string', NAME)
+const path = () => option(Type.String({ pattern: '^/' }), 'string', 'a path starting with "/"')
+const headerName = () => option(Type.String({ pattern: `^[${TOKEN_CHARACTERS}]+$` }), 'string', 'a valid HTTP header name')
+const cookieName = () => option(Type.String({ pattern: `^[${TOKEN_CHARACTERS}]+$` }), 'string', 'a valid cookie name')
 
 export const optionsSchema = Type.Object({
   secretKey: Type.Optional(option(secret(), 'string', 'a non-empty string or Buffer')),
@@ -52,46 +59,39 @@ export const optionsSchema = Type.Object({
   algorithm: Type.Optional(option(enumOf(ALGORITHMS), 'string', `one of ${ALGORITHMS.join(', ')}`)),
   decodeAlgorithms: Type.Optional(option(listOf(enumOf(ALGORITHMS)), 'list',
     `a non-empty list of ${ALGORITHMS.join(', ')}`)),
-  decodeLeeway: Type.Optional(option(seconds(), 'integer', 'a non-negative whole number of seconds')),
-  encodeIssuer: Type.Optional(option(nonEmptyString(), 'string', NAME)),
-  decodeIssuer: Type.Optional(option(nonEmptyString(), 'string', NAME)),
+  decodeLeeway: Type.Optional(seconds()),
+  encodeIssuer: Type.Optional(name()),
+  decodeIssuer: Type.Optional(name()),
   decodeAudience: Type.Optional(option(Type.Union([nonEmptyString(), listOf(nonEmptyString())]), 'stringOrList',
     'a non-empty string or a non-empty list of them')),
-  accessTokenExpires: Type.Optional(option(duration(), 'duration', 'a non-negative whole number of seconds, or false')),
-  refreshTokenExpires: Type.Optional(option(duration(), 'duration', 'a non-negative whole number of seconds, or false')),
+  accessTokenExpires: Type.Optional(duration()),
+  refreshTokenExpires: Type.Optional(duration()),
   tokenLocation: Type.Optional(option(Type.Union([enumOf(TOKEN_LOCATIONS), listOf(enumOf(TOKEN_LOCATIONS))]), 'list',
     `a non-empty list of ${TOKEN_LOCATIONS.join(', ')}`)),
-  headerName: Type.Optional(option(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }), 'string',
-    'a valid HTTP header name')),
-  headerType: Type.Optional(option(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]*$' }), 'string',
+  headerName: Type.Optional(headerName()),
+  headerType: Type.Optional(option(Type.String({ pattern: `^[${TOKEN_CHARACTERS}]*$` }), 'string',
     'an authentication scheme word such as "Bearer", or "" for the bare token')),
-  queryStringName: Type.Optional(option(nonEmptyString(), 'string', NAME)),
-  jsonKey: Type.Optional(option(nonEmptyString(), 'string', NAME)),
-  refreshJsonKey: Type.Optional(option(nonEmptyString(), 'string', NAME)),
-  accessCookieKey: Type.Optional(option(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }), 'string',
-    'a valid cookie name')),
-  refreshCookieKey: Type.Optional(option(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }), 'string',
-    'a valid cookie name')),
-  accessCookiePath: Type.Optional(option(Type.String({ pattern: '^/' }), 'string', PATH)),
-  refreshCookiePath: Type.Optional(option(Type.String({ pattern: '^/' }), 'string', PATH)),
-  cookieMaxAge: Type.Optional(option(seconds(), 'integer', 'a non-negative whole number of seconds')),
-  cookieDomain: Type.Optional(option(nonEmptyString(), 'string', NAME)),
-  cookieSecure: Type.Optional(option(Type.Boolean(), 'boolean', 'true or false')),
+  queryStringName: Type.Optional(name()),
+  jsonKey: Type.Optional(name()),
+  refreshJsonKey: Type.Optional(name()),
+  accessCookieKey: Type.Optional(cookieName()),
+  refreshCookieKey: Type.Optional(cookieName()),
+  accessCookiePath: Type.Optional(path()),
+  refreshCookiePath: Type.Optional(path()),
+  cookieMaxAge: Type.Optional(seconds()),
+  cookieDomain: Type.Optional(name()),
+  cookieSecure: Type.Optional(flag()),
   cookieSamesite: Type.Optional(option(enumOf(SAMESITE_VALUES), 'string', 'one of strict, lax, none')),
-  cookieCsrfProtect: Type.Optional(option(Type.Boolean(), 'boolean', 'true or false')),
-  accessCsrfCookieKey: Type.Optional(option(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }), 'string',
-    'a valid cookie name')),
-  refreshCsrfCookieKey: Type.Optional(option(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }), 'string',
-    'a valid cookie name')),
-  accessCsrfCookiePath: Type.Optional(option(Type.String({ pattern: '^/' }), 'string', PATH)),
-  refreshCsrfCookiePath: Type.Optional(option(Type.String({ pattern: '^/' }), 'string', PATH)),
-  accessCsrfHeaderName: Type.Optional(option(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }), 'string',
-    'a valid HTTP header name')),
-  refreshCsrfHeaderName: Type.Optional(option(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }), 'string',
-    'a valid HTTP header name')),
+  cookieCsrfProtect: Type.Optional(flag()),
+  accessCsrfCookieKey: Type.Optional(cookieName()),
+  refreshCsrfCookieKey: Type.Optional(cookieName()),
+  accessCsrfCookiePath: Type.Optional(path()),
+  refreshCsrfCookiePath: Type.Optional(path()),
+  accessCsrfHeaderName: Type.Optional(headerName()),
+  refreshCsrfHeaderName: Type.Optional(headerName()),
   csrfMethods: Type.Optional(option(Type.Array(Type.String({ pattern: '^[A-Za-z]+$' })), 'list',
     'a list of HTTP method names')),
-  denylistEnabled: Type.Optional(option(Type.Boolean(), 'boolean', 'true or false')),
+  denylistEnabled: Type.Optional(flag()),
   denylistTokenChecks: Type.Optional(option(Type.Array(enumOf(TOKEN_TYPES)), 'list',
     'a list of access, refresh')),
   denylistTimeout: Type.Optional(option(Type.Integer({ minimum: 1 }), 'integer', 'a whole number of seconds, at least 1')),

@@ -2,37 +2,20 @@
 // (REDIS_URL, default redis://127.0.0.1:6379). Skipped when Redis does not
 // answer, unless REQUIRE_REDIS=1, which turns that into a failure.
 import t, { type Test } from 'tap'
-import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer, connect as tcpConnect, type AddressInfo, type Server, type Socket } from 'node:net'
 import { Writable } from 'node:stream'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Redis, type RedisOptions } from 'ioredis'
 import fastifyJwtAuth, { createRedisDenylist, DenylistError, type FastifyJwtAuthOptions } from '../index'
+import { realRedis, REDIS_URL } from './helpers/redis'
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const SECRET = 'a-redis-denylist-test-secret-long-enough'
 const REVOKED = {
   statusCode: 401,
   code: 'FST_JWT_AUTH_TOKEN_REVOKED',
   error: 'Unauthorized',
   message: 'Token has been revoked'
-}
-
-// Returns why Redis cannot be used, or null when it answers.
-async function unreachable (): Promise<string | null> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 2000 })
-  let cause: Error | undefined
-  probe.on('error', (err: Error) => { cause = err })
-  try {
-    await probe.connect()
-    await probe.ping()
-    return null
-  } catch (err) {
-    return `Redis unreachable at ${REDIS_URL}: ${(cause ?? err as Error).message}`
-  } finally {
-    probe.disconnect()
-  }
 }
 
 // A client that fails fast while disconnected, as an application should
@@ -129,34 +112,10 @@ function relay (target: { host: string, port: number }) {
   }
 }
 
-// Removes every key under `prefix`.
-async function clean (admin: Redis, prefix: string): Promise<void> {
-  const stream = admin.scanStream({ match: `${prefix}*`, count: 100 })
-  const keys: string[] = []
-  stream.on('data', (batch: string[]) => { keys.push(...batch) })
-  await once(stream, 'end')
-  if (keys.length > 0) await admin.del(...keys)
-}
-
 t.test('the plugin with a real Redis', async t => {
-  const reason = await unreachable()
-  if (reason !== null) {
-    if (process.env.REQUIRE_REDIS === '1') {
-      t.fail(`${reason} (REQUIRE_REDIS=1)`)
-    } else {
-      t.comment(reason)
-      t.skip(`Redis tests: ${reason}`, () => {})
-    }
-    return
-  }
-
-  const prefix = `fastify-jwt-auth-test:${randomUUID()}:`
-  const admin = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 })
-  await admin.connect()
-  t.teardown(async () => {
-    await clean(admin, prefix)
-    await admin.quit()
-  })
+  const redis = await realRedis(t, 'Redis tests')
+  if (redis === null) return
+  const { admin, prefix } = redis
 
   t.test('two app instances on one Redis: revoked on one, refused by the other at once', async t => {
     const one = await buildApp(t, createRedisDenylist(await connected(t), { prefix }))

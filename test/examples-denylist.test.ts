@@ -2,15 +2,12 @@
 // token, and logging out, with the memory store and with Redis (skipped when
 // Redis does not answer, unless REQUIRE_REDIS=1).
 import t, { type Test } from 'tap'
-import { randomUUID } from 'node:crypto'
-import { once } from 'node:events'
 import type { FastifyInstance } from 'fastify'
-import { Redis } from 'ioredis'
 import { build as buildMemory } from '../examples/denylist'
 import { build as buildRedis } from '../examples/denylist-redis'
+import { realRedis, REDIS_URL } from './helpers/redis'
 
 process.env.LOG_LEVEL = 'silent'
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const secretKey = 'an-examples-secret-that-is-long-enough-for-hs256'
 const credentials = { username: 'test', password: 'test' }
 const REVOKED = {
@@ -139,44 +136,10 @@ t.test('examples/denylist.ts (memory)', async t => {
   flows(t, () => buildMemory({ secretKey }))
 })
 
-// Returns why Redis cannot be used, or null when it answers.
-async function unreachable (): Promise<string | null> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 2000 })
-  let cause: Error | undefined
-  probe.on('error', (err: Error) => { cause = err })
-  try {
-    await probe.connect()
-    await probe.ping()
-    return null
-  } catch (err) {
-    return `Redis unreachable at ${REDIS_URL}: ${(cause ?? err as Error).message}`
-  } finally {
-    probe.disconnect()
-  }
-}
-
 t.test('examples/denylist-redis.ts', async t => {
-  const reason = await unreachable()
-  if (reason !== null) {
-    if (process.env.REQUIRE_REDIS === '1') {
-      t.fail(`${reason} (REQUIRE_REDIS=1)`)
-    } else {
-      t.comment(reason)
-      t.skip(`Redis example: ${reason}`, () => {})
-    }
-    return
-  }
-  const prefix = `fastify-jwt-auth-example-test:${randomUUID()}:`
-  const admin = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 })
-  await admin.connect()
-  t.teardown(async () => {
-    const stream = admin.scanStream({ match: `${prefix}*`, count: 100 })
-    const keys: string[] = []
-    stream.on('data', (batch: string[]) => { keys.push(...batch) })
-    await once(stream, 'end')
-    if (keys.length > 0) await admin.del(...keys)
-    await admin.quit()
-  })
+  const redis = await realRedis(t, 'Redis example')
+  if (redis === null) return
+  const { admin, prefix } = redis
 
   t.test('the same flows', async t => {
     flows(t, () => buildRedis({ secretKey }, { url: REDIS_URL, prefix }))

@@ -1,11 +1,10 @@
 import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
-import { once } from 'node:events'
 import { Redis, type RedisOptions } from 'ioredis'
 import { ConfigError, DenylistError } from '../lib/errors'
 import { createRedisDenylist, type RedisLike } from '../lib/denylist/redis-store'
+import { realRedis, REDIS_URL } from './helpers/redis'
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const nowSeconds = (): number => Date.now() / 1000
 
 // A client that records its calls and answers with `reply`.
@@ -162,26 +161,6 @@ t.test('with a fake client', async (t) => {
 })
 
 // Returns why Redis cannot be used, or null when it answers.
-async function unreachable (): Promise<string | null> {
-  const probe = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
-    connectTimeout: 2000
-  })
-  // connect() only says "Connection is closed"; the 'error' event says why.
-  let cause: Error | undefined
-  probe.on('error', (err: Error) => { cause = err })
-  try {
-    await probe.connect()
-    await probe.ping()
-    return null
-  } catch (err) {
-    return `Redis unreachable at ${REDIS_URL}: ${(cause ?? err as Error).message}`
-  } finally {
-    probe.disconnect()
-  }
-}
 
 function connect (t: Test, options: RedisOptions = {}): Redis {
   const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, ...options })
@@ -190,35 +169,10 @@ function connect (t: Test, options: RedisOptions = {}): Redis {
   return client
 }
 
-// Removes every key under `prefix`.
-async function clean (client: Redis, prefix: string): Promise<void> {
-  const stream = client.scanStream({ match: `${prefix}*`, count: 100 })
-  const keys: string[] = []
-  stream.on('data', (batch: string[]) => { keys.push(...batch) })
-  await once(stream, 'end')
-  if (keys.length > 0) await client.del(...keys)
-}
-
 t.test('with a real Redis', async (t) => {
-  const reason = await unreachable()
-  if (reason !== null) {
-    if (process.env.REQUIRE_REDIS === '1') {
-      t.fail(`${reason} (REQUIRE_REDIS=1)`)
-    } else {
-      t.comment(reason)
-      t.skip(`Redis tests: ${reason}`, () => {})
-    }
-    return
-  }
-
-  // Unique per run, so parallel runs and leftovers never collide.
-  const prefix = `fastify-jwt-auth-test:${randomUUID()}:`
-  const admin = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 })
-  await admin.connect()
-  t.teardown(async () => {
-    await clean(admin, prefix)
-    await admin.quit()
-  })
+  const redis = await realRedis(t, 'Redis tests')
+  if (redis === null) return
+  const { admin, prefix } = redis
 
   t.test('add, has, and the key follows expiresAt', async (t) => {
     const client = connect(t)
