@@ -9,6 +9,9 @@ interface Deadline {
   expire: () => void
 }
 
+/** For the denylist: a hung hook or store is answered at most this late. */
+export const DENYLIST_TICK_MS = 100
+
 export type WithDeadline = <T>(promise: Promise<T>, milliseconds: number, timeoutError: () => Error) => Promise<T>
 
 /** `tick`: how often deadlines are checked, so how late a timeout may fire. */

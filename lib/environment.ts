@@ -97,9 +97,9 @@ function convert (text: string, kind: EnvKind, variable: string): unknown {
     case 'duration':
       return /^false$/i.test(value) ? false : wholeNumber(value, variable)
     case 'list':
-      return list(value)
+      return list(value, variable)
     case 'stringOrList': {
-      const items = list(value)
+      const items = list(value, variable)
       return items.length === 1 ? items[0] : items
     }
     case 'key':
@@ -115,6 +115,12 @@ function wholeNumber (value: string, variable: string): number {
   return Number(value)
 }
 
-function list (value: string): string[] {
-  return value.split(',').map(item => item.trim()).filter(item => item !== '')
+// An empty list from the environment is refused rather than taken: a
+// variable left blank in a template would otherwise switch checks off
+// (AUTHJWT_CSRF_METHODS= would CSRF-check nothing). Options set in code may
+// still be empty lists on purpose.
+function list (value: string, variable: string): string[] {
+  const items = value.split(',').map(item => item.trim()).filter(item => item !== '')
+  if (items.length === 0) throw new ConfigError(`${variable} is empty: leave it unset for the default, or list the values`)
+  return items
 }

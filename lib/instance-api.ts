@@ -1,6 +1,7 @@
 // `fastify.authJwt`: what an application can do with tokens outside a request.
 import { createDecoder } from 'fast-jwt'
 import type { AuthJwtConfig } from './config'
+import { createDeadlineWatch, DENYLIST_TICK_MS } from './deadlines'
 import { ConfigError, DenylistError, invalidTokenError } from './errors'
 import type { AuthJwtClaims } from './options'
 import type { CreateAccessTokenOptions, CreateTokenOptions, TokenFactory } from './token-factory'
@@ -22,6 +23,8 @@ export interface AuthJwt {
 const decodeComplete = createDecoder({ complete: true })
 
 export function createInstanceApi (config: AuthJwtConfig, factory: TokenFactory, verifyToken: VerifyToken): AuthJwt {
+  const withDeadline = createDeadlineWatch(DENYLIST_TICK_MS)
+
   function decodeToken (encoded: string): AuthJwtClaims {
     if (typeof encoded !== 'string') throw invalidTokenError('Malformed token')
     return verifyToken(encoded)
@@ -44,7 +47,11 @@ export function createInstanceApi (config: AuthJwtConfig, factory: TokenFactory,
       // Kept for as long as the verifier would still accept the token: exp plus the leeway.
       const expiresAt = typeof claims.exp === 'number' ? claims.exp + config.decodeLeeway : null
       try {
-        await config.denylistStore.add(claims.jti, expiresAt)
+        // Bounded like the lookups: a store that never answers fails the
+        // revocation (and the logout request) instead of hanging it.
+        const adding = Promise.resolve().then(() => config.denylistStore.add(claims.jti as string, expiresAt))
+        await withDeadline(adding, config.denylistTimeout * 1000, () =>
+          new DenylistError(`The denylist store did not answer within ${config.denylistTimeout} s`))
       } catch (error) {
         throw error instanceof DenylistError ? error : new DenylistError('The denylist store failed', { cause: error })
       }

@@ -35,9 +35,13 @@ function option<T extends TSchema> (schema: T, env: EnvKind, hint: string): T {
 
 const nonEmptyString = () => Type.String({ minLength: 1 })
 const secret = () => Type.Union([Type.String({ minLength: 1 }), Type.Uint8Array({ minByteLength: 1 })])
-const seconds = () => option(Type.Integer({ minimum: 0 }), 'integer', 'a non-negative whole number of seconds')
-const duration = () => option(Type.Union([Type.Integer({ minimum: 0 }), Type.Literal(false)]), 'duration',
-  'a non-negative whole number of seconds, or false')
+// Seconds are turned into milliseconds and added to the clock: beyond this
+// (some 285,000 years) the arithmetic is no longer exact.
+export const MAX_SECONDS = Math.floor(Number.MAX_SAFE_INTEGER / 1000) - 2 ** 32
+const seconds = () => option(Type.Integer({ minimum: 0, maximum: MAX_SECONDS }), 'integer',
+  'a non-negative whole number of seconds')
+const duration = () => option(Type.Union([Type.Integer({ minimum: 0, maximum: MAX_SECONDS }), Type.Literal(false)]),
+  'duration', 'a non-negative whole number of seconds, or false')
 const flag = () => option(Type.Boolean(), 'boolean', 'true or false')
 // Type.Unsafe keeps the literal union in the static type, which a mapped Type.Union loses.
 const enumOf = <T extends readonly string[]>(values: T) =>

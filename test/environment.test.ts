@@ -140,8 +140,8 @@ t.test('parseEnvironment: decodeAudience is a string or a list', async (t) => {
   t.same(parseEnvironment({ AUTHJWT_DECODE_AUDIENCE: ' api ' }), { decodeAudience: 'api' }, 'trimmed')
   t.same(parseEnvironment({ AUTHJWT_DECODE_AUDIENCE: 'api, admin' }), { decodeAudience: ['api', 'admin'] },
     'several values: a list')
-  t.same(parseEnvironment({ AUTHJWT_DECODE_AUDIENCE: '' }), { decodeAudience: [] },
-    'nothing: an empty list, which the configuration refuses')
+  t.throws(() => parseEnvironment({ AUTHJWT_DECODE_AUDIENCE: '' }),
+    { code: 'FST_JWT_AUTH_CONFIG', message: /^AUTHJWT_DECODE_AUDIENCE is empty/ }, 'nothing: refused')
 })
 
 t.test('parseEnvironment: PEM keys with escaped newlines', async (t) => {
@@ -253,11 +253,16 @@ t.test('register: a bad variable is a ConfigError naming it', async (t) => {
     [{ AUTHJWT_BLACKLIST_ENABLED: 'perhaps' }, /^AUTHJWT_BLACKLIST_ENABLED must be true or false/],
     [{ AUTHJWT_COOKIE_SAMESITE: 'relaxed' }, /^cookieSamesite \(from AUTHJWT_COOKIE_SAMESITE\) must be one of strict, lax, none/],
     [{ AUTHJWT_TOKEN_LOCATION: 'headers,body' }, /^tokenLocation \(from AUTHJWT_TOKEN_LOCATION\) must be/],
-    [{ AUTHJWT_TOKEN_LOCATION: ' , ' }, /^tokenLocation \(from AUTHJWT_TOKEN_LOCATION\) must be a non-empty list/],
+    [{ AUTHJWT_TOKEN_LOCATION: ' , ' }, /^AUTHJWT_TOKEN_LOCATION is empty/],
     [{ AUTHJWT_ALGORITHM: 'none' }, /^algorithm \(from AUTHJWT_ALGORITHM\): the "none" algorithm is never allowed/],
     [{ AUTHJWT_DECODE_ALGORITHMS: 'HS256,none' }, /^decodeAlgorithms \(from AUTHJWT_DECODE_ALGORITHMS\): the "none" algorithm/],
     [{ AUTHJWT_ALGORITHM: 'HS1024' }, /^algorithm \(from AUTHJWT_ALGORITHM\) must be one of/],
-    [{ AUTHJWT_DECODE_AUDIENCE: ',' }, /^decodeAudience \(from AUTHJWT_DECODE_AUDIENCE\) must be/],
+    [{ AUTHJWT_DECODE_AUDIENCE: ',' }, /^AUTHJWT_DECODE_AUDIENCE is empty/],
+    // A blank list would switch a check off: CSRF for every method, or the denylist.
+    [{ AUTHJWT_CSRF_METHODS: '' }, /^AUTHJWT_CSRF_METHODS is empty/],
+    [{ AUTHJWT_DENYLIST_TOKEN_CHECKS: ' ' }, /^AUTHJWT_DENYLIST_TOKEN_CHECKS is empty/],
+    [{ AUTHJWT_ACCESS_TOKEN_EXPIRES: '99999999999999999999' }, /^accessTokenExpires \(from AUTHJWT_ACCESS_TOKEN_EXPIRES\) must be/],
+    [{ AUTHJWT_COOKIE_MAX_AGE: '9007199254740991' }, /^cookieMaxAge \(from AUTHJWT_COOKIE_MAX_AGE\) must be/],
     [{ AUTHJWT_HEADER_NAME: 'Bad Header' }, /^headerName \(from AUTHJWT_HEADER_NAME\) must be/],
     [{ AUTHJWT_DENYLIST_TIMEOUT: '0' }, /^denylistTimeout \(from AUTHJWT_DENYLIST_TIMEOUT\) must be/]
   ]

@@ -246,6 +246,18 @@ t.test('revokeToken', async (t) => {
     t.equal(error, failure)
   })
 
+  t.test('a store that never answers fails the revocation after denylistTimeout, never hangs it', async (t) => {
+    const hanging: DenylistStore = { add: () => new Promise(() => {}), has: async () => false }
+    const app = await build(t, { denylistEnabled: true, denylistStore: hanging, denylistTimeout: 1 })
+    const started = Date.now()
+    await t.rejects(app.authJwt.revokeToken(app.authJwt.createAccessToken({ subject: 'a' })), {
+      code: 'FST_JWT_AUTH_DENYLIST_FAILED',
+      statusCode: 500,
+      message: 'The denylist store did not answer within 1 s'
+    })
+    t.ok(Date.now() - started < 5000, 'in bounded time')
+  })
+
   t.test('a full memory store fails the revocation instead of forgetting it', async (t) => {
     const app = await build(t, { denylistEnabled: true, denylistStore: createMemoryDenylist({ maxEntries: 1 }) })
     await app.authJwt.revokeToken(app.authJwt.createAccessToken({ subject: 'a' }))
