@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import fp from 'fastify-plugin'
 import { resolveConfig } from './lib/config'
 import { createCookieHelpers } from './lib/cookies'
+import { createDeadlineWatch, DENYLIST_TICK_MS } from './lib/deadlines'
 import { createDenylistCheck } from './lib/denylist-check'
 import { readEnvironment } from './lib/environment'
 import { createAuthenticate, createGuard } from './lib/guards'
@@ -25,14 +26,16 @@ async function fastifyJwtAuthPlugin (fastify: FastifyInstance, options: FastifyJ
   }
 
   const verifyToken = createTokenVerifier(config)
+  // One timer bounds every denylist call of this instance: lookups and revocations.
+  const withDenylistDeadline = createDeadlineWatch(DENYLIST_TICK_MS)
   const { findToken, missingTokenError } = createTokenFinder(config)
   const authenticate = createAuthenticate({
     findToken,
     missingTokenError,
     verifyToken,
-    checkDenylist: createDenylistCheck(config)
+    checkDenylist: createDenylistCheck(config, withDenylistDeadline)
   })
-  const api = createInstanceApi(config, createTokenFactory(config), verifyToken)
+  const api = createInstanceApi(config, createTokenFactory(config), verifyToken, withDenylistDeadline)
   const parts: RequestAuthJwtParts = { api, authenticate, cookies: createCookieHelpers(config, verifyToken) }
 
   fastify.decorate('authJwt', api)

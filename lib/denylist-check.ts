@@ -3,7 +3,7 @@
 // time fails the request with DenylistError; nothing gets in.
 import type { FastifyRequest } from 'fastify'
 import type { AuthJwtConfig } from './config'
-import { createDeadlineWatch, DENYLIST_TICK_MS } from './deadlines'
+import type { WithDeadline } from './deadlines'
 import { kLookupNow, type DenylistStore, type SynchronousLookup } from './denylist/store'
 import { DenylistError, invalidTokenError, RevokedTokenError } from './errors'
 import type { AuthJwtClaims, TokenType } from './options'
@@ -14,12 +14,12 @@ import type { AuthJwtClaims, TokenType } from './options'
  */
 export type CheckDenylist = (claims: AuthJwtClaims, type: TokenType, request: FastifyRequest) => Promise<void> | undefined
 
-export function createDenylistCheck (config: AuthJwtConfig): CheckDenylist {
+/** `withDeadline`: the instance's watch, shared with revokeToken. */
+export function createDenylistCheck (config: AuthJwtConfig, withDeadline: WithDeadline): CheckDenylist {
   const checkedTypes = new Set(config.denylistEnabled ? config.denylistTokenChecks : [])
   const tokenInDenylist = config.tokenInDenylist ?? defaultHook(config.denylistStore)
   const timeout = config.denylistTimeout * 1000
   const timeoutError = () => new DenylistError(`The denylist check did not answer within ${config.denylistTimeout} s`)
-  const withDeadline = createDeadlineWatch(DENYLIST_TICK_MS)
 
   return function checkDenylist (claims, type, request) {
     if (!checkedTypes.has(type)) return undefined

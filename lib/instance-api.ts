@@ -1,7 +1,7 @@
 // `fastify.authJwt`: what an application can do with tokens outside a request.
 import { createDecoder } from 'fast-jwt'
 import type { AuthJwtConfig } from './config'
-import { createDeadlineWatch, DENYLIST_TICK_MS } from './deadlines'
+import type { WithDeadline } from './deadlines'
 import { ConfigError, DenylistError, invalidTokenError } from './errors'
 import type { AuthJwtClaims } from './options'
 import type { CreateAccessTokenOptions, CreateTokenOptions, TokenFactory } from './token-factory'
@@ -22,9 +22,12 @@ export interface AuthJwt {
 
 const decodeComplete = createDecoder({ complete: true })
 
-export function createInstanceApi (config: AuthJwtConfig, factory: TokenFactory, verifyToken: VerifyToken): AuthJwt {
-  const withDeadline = createDeadlineWatch(DENYLIST_TICK_MS)
-
+export function createInstanceApi (
+  config: AuthJwtConfig,
+  factory: TokenFactory,
+  verifyToken: VerifyToken,
+  withDeadline: WithDeadline
+): AuthJwt {
   function decodeToken (encoded: string): AuthJwtClaims {
     if (typeof encoded !== 'string') throw invalidTokenError('Malformed token')
     return verifyToken(encoded)

@@ -37,7 +37,7 @@ const nonEmptyString = () => Type.String({ minLength: 1 })
 const secret = () => Type.Union([Type.String({ minLength: 1 }), Type.Uint8Array({ minByteLength: 1 })])
 // Seconds are turned into milliseconds and added to the clock: beyond this
 // (some 285,000 years) the arithmetic is no longer exact.
-export const MAX_SECONDS = Math.floor(Number.MAX_SAFE_INTEGER / 1000) - 2 ** 32
+const MAX_SECONDS = Math.floor(Number.MAX_SAFE_INTEGER / 1000) - 2 ** 32
 const seconds = () => option(Type.Integer({ minimum: 0, maximum: MAX_SECONDS }), 'integer',
   'a non-negative whole number of seconds')
 const duration = () => option(Type.Union([Type.Integer({ minimum: 0, maximum: MAX_SECONDS }), Type.Literal(false)]),
