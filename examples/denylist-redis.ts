@@ -39,10 +39,9 @@ export async function build (
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: 500,
-    connectTimeout: 2000,
-    // The lookups of one event-loop turn go to Redis in one write: on a busy
-    // guarded route this is the largest single saving (see bench/).
-    enableAutoPipelining: true
+    connectTimeout: 2000
+    // No enableAutoPipelining: the store already sends the lookups of one
+    // event-loop turn as one command.
     // The default retryStrategy keeps reconnecting in the background, so
     // requests succeed again as soon as Redis is back, without a restart.
   })

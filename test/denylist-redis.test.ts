@@ -152,6 +152,21 @@ t.test('the plugin with a real Redis', async t => {
       'an instance on another prefix has another denylist')
   })
 
+  t.test('concurrent requests, each answered for its own token', async t => {
+    const app = await buildApp(t, createRedisDenylist(await connected(t), { prefix }))
+    const tokens = Array.from({ length: 60 }, (_, i) => app.authJwt.createAccessToken({ subject: `user-${i}` }))
+    const revoked = new Set(tokens.filter((_, i) => i % 4 === 1))
+    for (const token of revoked) await app.authJwt.revokeToken(token)
+    // The same tokens twice, interleaved: a jti looked up twice in one batch.
+    const sent = [...tokens, ...tokens.slice().reverse()]
+    const responses = await Promise.all(sent.map(token => app.inject({ url: '/required', headers: bearer(token) })))
+    responses.forEach((response, i) => {
+      const token = sent[i]
+      if (revoked.has(token)) t.same(response.json(), REVOKED)
+      else t.same(response.json(), { user: app.authJwt.decodeToken(token).sub })
+    })
+  })
+
   t.test('the key lives as long as the token', async t => {
     const app = await buildApp(t, createRedisDenylist(await connected(t), { prefix }))
     const access = app.authJwt.createAccessToken({ subject: 'alice' })

@@ -1,27 +1,34 @@
 import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
-import { Redis, type RedisOptions } from 'ioredis'
+import { once } from 'node:events'
+import { Cluster, Redis, type RedisOptions } from 'ioredis'
 import { ConfigError, DenylistError } from '../lib/errors'
 import { createRedisDenylist, type RedisLike } from '../lib/denylist/redis-store'
 import { realRedis, REDIS_URL } from './helpers/redis'
+import { realRedisCluster } from './helpers/redis-cluster'
 
 const nowSeconds = (): number => Date.now() / 1000
 
 // A client that records its calls and answers with `reply`.
-function fakeClient (reply: (command: string, args: unknown[]) => unknown = () => 'OK') {
+function fakeClient (reply: (command: string, args: unknown[]) => unknown = () => 'OK', extra: object = {}) {
   const calls: Array<[string, ...unknown[]]> = []
   const client = {
+    ...extra,
     set (...args: unknown[]) {
       calls.push(['set', ...args])
       return reply('set', args)
     },
-    exists (...args: unknown[]) {
-      calls.push(['exists', ...args])
-      return reply('exists', args)
+    mget (...args: unknown[]) {
+      calls.push(['mget', ...args])
+      return reply('mget', args)
     }
   }
   return { client: client as unknown as RedisLike, calls }
 }
+
+// Answers MGET from `revoked`, a set of keys, as Redis would.
+const fromSet = (revoked: Set<string>) => (command: string, args: unknown[]) =>
+  Promise.resolve(command === 'mget' ? (args[0] as string[]).map(key => revoked.has(key) ? '1' : null) : 'OK')
 
 // The store's timers are unref'd, and a fake client holds no socket: without
 // this, node would exit while a test waits for a timeout.
@@ -31,8 +38,8 @@ function keepAlive (t: Test): void {
 }
 
 t.test('with a fake client', async (t) => {
-  t.test('add sends SET with PX, has sends EXISTS', async (t) => {
-    const { client, calls } = fakeClient((command) => Promise.resolve(command === 'exists' ? 1 : 'OK'))
+  t.test('add sends SET with PX, has sends MGET', async (t) => {
+    const { client, calls } = fakeClient(fromSet(new Set(['fastify-jwt-auth:denylist:abc'])))
     const store = createRedisDenylist(client)
     await store.add('abc', nowSeconds() + 60)
     t.equal(calls.length, 1)
@@ -52,17 +59,80 @@ t.test('with a fake client', async (t) => {
     calls.pop()
 
     t.equal(await store.has('abc'), true)
-    t.same(calls[2], ['exists', 'fastify-jwt-auth:denylist:abc'])
+    t.same(calls[2], ['mget', ['fastify-jwt-auth:denylist:abc']])
   })
 
-  t.test('has answers false for a count of 0, and the prefix is used', async (t) => {
-    const { client, calls } = fakeClient(() => Promise.resolve(0))
+  t.test('has answers false for a nil reply, and the prefix is used', async (t) => {
+    const { client, calls } = fakeClient(() => Promise.resolve([null]))
     const store = createRedisDenylist(client, { prefix: 'app1:' })
     t.equal(await store.has('x'), false)
-    t.same(calls, [['exists', 'app1:x']])
+    t.same(calls, [['mget', ['app1:x']]])
     const bare = createRedisDenylist(client, { prefix: '' })
     await bare.has('y')
-    t.same(calls[1], ['exists', 'y'], 'an empty prefix is allowed')
+    t.same(calls[1], ['mget', ['y']], 'an empty prefix is allowed')
+  })
+
+  t.test('the lookups of one event-loop turn share one MGET, one key per distinct jti', async (t) => {
+    const { client, calls } = fakeClient(fromSet(new Set(['p:b', 'p:d'])))
+    const store = createRedisDenylist(client, { prefix: 'p:' })
+    const first = ['a', 'b', 'a', 'c'].map(jti => store.has(jti))
+    // Still the same turn after a microtask: a guard that awaited something first joins too.
+    await Promise.resolve()
+    const later = ['d', 'b'].map(jti => store.has(jti))
+    t.same(calls, [], 'nothing is sent before the turn ends')
+    t.same(await Promise.all([...first, ...later]), [false, true, false, false, true, true], 'each gets its own key\'s answer')
+    t.same(calls, [['mget', ['p:a', 'p:b', 'p:c', 'p:d']]])
+
+    t.equal(await store.has('a'), false)
+    t.same(calls[1], ['mget', ['p:a']], 'the next turn sends its own command')
+  })
+
+  t.test('a lookup never takes the answer of a command sent before it: a revocation in between is seen', async (t) => {
+    // Like Redis: the reply reflects the keys when the command is sent, and
+    // arrives when the test releases it.
+    const revoked = new Set<string>()
+    const held: Array<() => void> = []
+    const { client, calls } = fakeClient((_command, args) => {
+      const reply = (args[0] as string[]).map(key => revoked.has(key) ? '1' : null)
+      return new Promise(resolve => { held.push(() => resolve(reply)) })
+    })
+    const store = createRedisDenylist(client, { prefix: 'p:' })
+    const before = store.has('a')
+    await new Promise(resolve => setImmediate(resolve))
+    t.equal(calls.length, 1, 'the first lookup is in flight')
+
+    revoked.add('p:a') // revoked by another instance, before the next request arrives
+    const after = store.has('a')
+    await new Promise(resolve => setImmediate(resolve))
+    t.equal(calls.length, 2, 'the second lookup of the same jti is sent again')
+    for (const release of held) release()
+    t.equal(await before, false, 'the first request arrived before the revocation')
+    t.equal(await after, true, 'the second arrived after it, and is refused')
+  })
+
+  t.test('a batch larger than 1000 keys goes out in several MGETs; a failure fails its own keys only', async (t) => {
+    const revoked = new Set(['k1', 'k1500', 'k2499'])
+    let sent = 0
+    const { client, calls } = fakeClient((command, args) => {
+      sent++
+      return sent === 2 ? Promise.reject(new Error('second command lost')) : fromSet(revoked)(command, args)
+    })
+    const store = createRedisDenylist(client, { prefix: '' })
+    const jtis = Array.from({ length: 2500 }, (_, i) => `k${i}`)
+    const results = await Promise.allSettled(jtis.map(jti => store.has(jti)))
+    t.same(calls.map(call => (call[1] as string[]).length), [1000, 1000, 500])
+    t.same(calls.flatMap(call => call[1] as string[]), jtis, 'every key once, in order')
+    t.same(results.slice(0, 2).map(result => result.status === 'fulfilled' && result.value), [false, true])
+    t.ok(results.slice(1000, 2000).every(result => result.status === 'rejected' && result.reason instanceof DenylistError),
+      'the keys of the lost command fail closed')
+    t.same(results.slice(2498).map(result => result.status === 'fulfilled' && result.value), [false, true])
+  })
+
+  t.test('with a Cluster client, one key per MGET, since the keys of one command must share a hash slot', async (t) => {
+    const { client, calls } = fakeClient(fromSet(new Set(['b'])), { isCluster: true })
+    const store = createRedisDenylist(client, { prefix: '' })
+    t.same(await Promise.all(['a', 'b', 'a'].map(jti => store.has(jti))), [false, true, false])
+    t.same(calls, [['mget', ['a']], ['mget', ['b']]])
   })
 
   t.test('a failing client rejects with DenylistError, the cause kept, the jti never shown', async (t) => {
@@ -88,9 +158,15 @@ t.test('with a fake client', async (t) => {
     await t.rejects(throwing.has('secret-jti'), { constructor: DenylistError, cause: boom })
   })
 
-  t.test('a reply that is not a count fails closed', async (t) => {
-    const store = createRedisDenylist(fakeClient(() => Promise.resolve('1')).client)
-    await t.rejects(store.has('a'), { constructor: DenylistError, message: /unexpected reply/ })
+  t.test('a reply that is not one string or nil per key fails closed', async (t) => {
+    for (const reply of ['1', 1, null, [], ['1', null], [1], [undefined], [Buffer.from('1')]]) {
+      const store = createRedisDenylist(fakeClient(() => Promise.resolve(reply)).client)
+      await t.rejects(store.has('a'), {
+        constructor: DenylistError,
+        code: 'FST_JWT_AUTH_DENYLIST_FAILED',
+        message: 'Redis denylist lookup failed: unexpected reply to MGET'
+      }, `reply ${JSON.stringify(reply)}`)
+    }
   })
 
   t.test('a client that never answers hits timeoutMs', async (t) => {
@@ -127,7 +203,7 @@ t.test('with a fake client', async (t) => {
 
   t.test('bad options throw ConfigError naming the setting', async (t) => {
     const { client } = fakeClient()
-    for (const bad of [null, undefined, {}, { set () {} }, { exists () {} }, 'redis://x']) {
+    for (const bad of [null, undefined, {}, { set () {} }, { mget () {} }, { set () {}, exists () {} }, 'redis://x']) {
       t.throws(() => createRedisDenylist(bad as unknown as RedisLike), {
         constructor: ConfigError,
         code: 'FST_JWT_AUTH_CONFIG',
@@ -202,6 +278,27 @@ t.test('with a real Redis', async (t) => {
     t.equal(await store.has('brief'), true)
     await new Promise((resolve) => setTimeout(resolve, 300))
     t.equal(await store.has('brief'), false)
+  })
+
+  t.test('concurrent lookups reach Redis as one MGET', async (t) => {
+    const monitor = await admin.monitor()
+    t.teardown(() => { monitor.disconnect() })
+    const mgets: string[][] = []
+    const marker = `${prefix}end-of-test`
+    const ended = new Promise<void>(resolve => {
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (args[0].toLowerCase() === 'mget' && args[1].startsWith(prefix)) mgets.push(args.slice(1))
+        if (args[0].toLowerCase() === 'echo' && args[1] === marker) resolve()
+      })
+    })
+    const store = createRedisDenylist(connect(t), { prefix })
+    await store.add('m-revoked', nowSeconds() + 60)
+
+    const jtis = ['m-1', 'm-revoked', 'm-2', 'm-1', 'm-revoked']
+    t.same(await Promise.all(jtis.map(jti => store.has(jti))), [false, true, false, false, true])
+    await admin.echo(marker)
+    await ended
+    t.same(mgets, [[`${prefix}m-1`, `${prefix}m-revoked`, `${prefix}m-2`]], 'one command, each key once')
   })
 
   t.test('two app instances on two connections share one denylist', async (t) => {
@@ -285,4 +382,32 @@ t.test('with a real Redis', async (t) => {
     await store.add('recover-2', null)
     t.equal(await store.has('recover-2'), true)
   })
+})
+
+t.test('with a real Redis Cluster', async (t) => {
+  const ports = await realRedisCluster(t)
+  if (ports === null) return
+  const cluster = new Cluster(ports.map(port => ({ host: '127.0.0.1', port })), { enableAutoPipelining: true })
+  cluster.on('error', () => {})
+  t.teardown(() => { cluster.disconnect() })
+  await once(cluster, 'ready')
+
+  const store = createRedisDenylist(cluster)
+  const jtis = Array.from({ length: 40 }, () => randomUUID())
+  const revoked = jtis.filter((_, i) => i % 3 === 0)
+  for (const jti of revoked) await store.add(jti, nowSeconds() + 60)
+  t.same(await Promise.all(jtis.map(jti => store.has(jti))), jtis.map(jti => revoked.includes(jti)),
+    'every lookup of one turn answered, whichever node holds its key')
+  const keysPerNode = await Promise.all(cluster.nodes('master').map(node => node.dbsize()))
+  t.ok(keysPerNode.filter(keys => keys > 0).length > 1, `the keys are spread over the nodes (${keysPerNode.join(', ')})`)
+
+  // The same lookups through a plain client on one node: one MGET over keys
+  // of several slots, which the cluster refuses. The store fails closed.
+  const single = new Redis({ host: '127.0.0.1', port: ports[0], lazyConnect: true, maxRetriesPerRequest: 0 })
+  single.on('error', () => {})
+  t.teardown(() => { single.disconnect() })
+  const misused = createRedisDenylist(single)
+  const results = await Promise.allSettled(jtis.map(jti => misused.has(jti)))
+  t.ok(results.every(result => result.status === 'rejected' && result.reason instanceof DenylistError),
+    'a Cluster used through a plain client: refused, never read as "not revoked"')
 })

@@ -3,6 +3,7 @@
 // longer holds, or an @ts-expect-error that no longer finds its error.
 import Fastify, { type FastifyReply, type preHandlerHookHandler } from 'fastify'
 import { expectTypeOf } from 'expect-type'
+import { Cluster, Redis } from 'ioredis'
 import fastifyJwtAuth, {
   AuthJwtError,
   ConfigError,
@@ -44,6 +45,11 @@ const options: FastifyJwtAuthOptions = {
 }
 expectTypeOf(options.denylistStore).toEqualTypeOf<DenylistStore | undefined>()
 expectTypeOf(createRedisDenylist).parameter(0).toHaveProperty('set')
+// ioredis clients, single-node and Cluster, fit the structural client type.
+expectTypeOf(createRedisDenylist(new Redis({ lazyConnect: true }), { prefix: 'app:', timeoutMs: 500 })).toEqualTypeOf<DenylistStore>()
+expectTypeOf(createRedisDenylist(new Cluster([]))).toEqualTypeOf<DenylistStore>()
+// @ts-expect-error a client without mget() cannot answer lookups
+createRedisDenylist({ set: async () => 'OK', exists: async () => 0 })
 
 // Instance decorators
 expectTypeOf(app.jwtRequired).toEqualTypeOf<preHandlerHookHandler>()

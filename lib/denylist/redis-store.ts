@@ -1,5 +1,6 @@
 import { createDeadlineWatch } from '../deadlines'
 import { ConfigError, DenylistError } from '../errors'
+import { createLookupBatch } from './lookup-batch'
 import { assertExpiresAt, assertJti, type DenylistStore } from './store'
 
 /**
@@ -11,7 +12,9 @@ import { assertExpiresAt, assertJti, type DenylistStore } from './store'
 export interface RedisLike {
   set(key: string, value: string): Promise<unknown>
   set(key: string, value: string, millisecondsToken: 'PX', milliseconds: number): Promise<unknown>
-  exists(key: string): Promise<number>
+  mget(keys: string[]): Promise<Array<string | null>>
+  /** ioredis sets it on a `Cluster`: keys of one MGET must then share a hash slot. */
+  readonly isCluster?: boolean
 }
 
 export interface RedisDenylistOptions {
@@ -26,6 +29,9 @@ export interface RedisDenylistOptions {
 
 const DEFAULT_PREFIX = 'fastify-jwt-auth:denylist:'
 const DEFAULT_TIMEOUT_MS = 1000
+// Keys per MGET: large enough for any turn of a busy server, small enough
+// that one command never holds Redis up noticeably.
+const MAX_KEYS_PER_LOOKUP = 1000
 // setTimeout fires at once for anything longer than this.
 const MAX_TIMEOUT_MS = 2 ** 31 - 1
 // Beyond this a TTL is no longer an exact integer (and Redis would refuse the
@@ -44,8 +50,8 @@ const MAX_TTL_MS = Number.MAX_SAFE_INTEGER
  */
 export function createRedisDenylist (client: RedisLike, options: RedisDenylistOptions = {}): DenylistStore {
   if (client === null || typeof client !== 'object' ||
-    typeof client.set !== 'function' || typeof client.exists !== 'function') {
-    throw new ConfigError('client must be an ioredis-compatible client with set() and exists()')
+    typeof client.set !== 'function' || typeof client.mget !== 'function') {
+    throw new ConfigError('client must be an ioredis-compatible client with set() and mget()')
   }
   const prefix = options.prefix ?? DEFAULT_PREFIX
   if (typeof prefix !== 'string') {
@@ -55,6 +61,8 @@ export function createRedisDenylist (client: RedisLike, options: RedisDenylistOp
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
     throw new ConfigError(`timeoutMs must be a whole number of milliseconds between 1 and ${MAX_TIMEOUT_MS}`)
   }
+
+  const unexpectedReply = () => new DenylistError('Redis denylist lookup failed: unexpected reply to MGET')
 
   // One timer for all pending commands (not one per command: this runs on
   // every guarded request), checked a tenth of timeoutMs apart.
@@ -76,6 +84,18 @@ export function createRedisDenylist (client: RedisLike, options: RedisDenylistOp
     const timedOut = () => new DenylistError(`Redis denylist ${operation} timed out after ${timeoutMs} ms`)
     return withDeadline(pending, timeoutMs, timedOut).then(undefined, err => { throw failed(err) })
   }
+
+  // The lookups of one event-loop turn share one MGET (see lookup-batch.ts).
+  // On a Cluster, one key per command, each sent to the node that holds it.
+  const lookUp = createLookupBatch(jtis => run('lookup', () => client.mget(jtis.map(jti => prefix + jti))).then(replies => {
+    // Fail closed on anything but one string-or-nil per key, rather than read it as "no".
+    if (!Array.isArray(replies) || replies.length !== jtis.length) throw unexpectedReply()
+    return replies.map(reply => {
+      if (reply === null) return false
+      if (typeof reply === 'string') return true
+      throw unexpectedReply()
+    })
+  }), client.isCluster === true ? 1 : MAX_KEYS_PER_LOOKUP)
 
   return {
     async add (jti: string, expiresAt: number | null): Promise<void> {
@@ -99,14 +119,13 @@ export function createRedisDenylist (client: RedisLike, options: RedisDenylistOp
       await run('add', () => client.set(key, '1', 'PX', ttl))
     },
 
-    async has (jti: string): Promise<boolean> {
-      assertJti(jti)
-      const count = await run('lookup', () => client.exists(prefix + jti))
-      // Fail closed on a reply that is not a count, rather than read it as "no".
-      if (typeof count !== 'number') {
-        throw new DenylistError('Redis denylist lookup failed: unexpected reply to EXISTS')
+    has (jti: string): Promise<boolean> {
+      try {
+        assertJti(jti)
+      } catch (error) {
+        return Promise.reject(error)
       }
-      return count > 0
+      return lookUp(jti)
     }
   }
 }
