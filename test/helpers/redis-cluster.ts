@@ -13,8 +13,13 @@ import type { Test } from 'tap'
 
 const NODES = 3
 const READY_TIMEOUT_MS = 30_000
-// A cluster node also listens on its port + 10000 (the cluster bus).
+// A cluster node also listens on its port + 10000 (the cluster bus). Both
+// stay below Linux's ephemeral ports (32768 up), where the other tests' servers
+// and clients get theirs, so none of them can take a port between our check
+// and redis-server binding it.
 const BUS_OFFSET = 10_000
+const LOWEST_PORT = 20_000
+const PORTS = 32_768 - BUS_OFFSET - LOWEST_PORT
 
 function missingTools (): string | null {
   for (const tool of ['redis-server', 'redis-cli']) {
@@ -39,7 +44,7 @@ async function isFree (port: number): Promise<boolean> {
 /** A port whose cluster bus port is free too. */
 async function freeNodePort (taken: Set<number>): Promise<number> {
   for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 30_000)
+    const port = LOWEST_PORT + Math.floor(Math.random() * PORTS)
     if (taken.has(port) || taken.has(port + BUS_OFFSET)) continue
     if (await isFree(port) && await isFree(port + BUS_OFFSET)) {
       taken.add(port)
@@ -56,9 +61,10 @@ async function stop (node: ChildProcess): Promise<void> {
   await exited
 }
 
-async function waitForAnswer (port: number): Promise<void> {
+async function waitForAnswer (port: number, node: ChildProcess): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS
   for (;;) {
+    if (node.exitCode !== null) throw new Error(`redis-server on port ${port} exited with code ${node.exitCode}`)
     const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
     client.on('error', () => {})
     try {
@@ -119,7 +125,7 @@ export async function realRedisCluster (t: Test): Promise<number[] | null> {
     nodes.push(node)
   }
   // Each node must answer before they can be joined.
-  for (const port of ports) await waitForAnswer(port)
+  for (const [i, port] of ports.entries()) await waitForAnswer(port, nodes[i])
   const created = spawnSync('redis-cli', [
     '--cluster', 'create', ...ports.map(port => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'
   ], { encoding: 'utf8', timeout: READY_TIMEOUT_MS })
