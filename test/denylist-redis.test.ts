@@ -7,7 +7,7 @@ import { createServer, connect as tcpConnect, type AddressInfo, type Server, typ
 import { Writable } from 'node:stream'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Redis, type RedisOptions } from 'ioredis'
-import fastifyJwtAuth, { createRedisDenylist, DenylistError, type FastifyJwtAuthOptions } from '../index'
+import fastifyJwtAuth, { createRedisDenylist, DenylistError, type FastifyJwtAuthOptions, type RedisLike } from '../index'
 import { realRedis, REDIS_URL } from './helpers/redis'
 
 const SECRET = 'a-redis-denylist-test-secret-long-enough'
@@ -153,7 +153,18 @@ t.test('the plugin with a real Redis', async t => {
   })
 
   t.test('concurrent requests, each answered for its own token', async t => {
-    const app = await buildApp(t, createRedisDenylist(await connected(t), { prefix }))
+    const redis = await connected(t)
+    // Records how many keys each lookup carried, so that the test shows the
+    // answers of a shared command reaching the right requests.
+    const keysPerLookup: number[] = []
+    const spy: RedisLike = {
+      set: redis.set.bind(redis) as RedisLike['set'],
+      mget: keys => {
+        keysPerLookup.push(keys.length)
+        return redis.mget(keys)
+      }
+    }
+    const app = await buildApp(t, createRedisDenylist(spy, { prefix }))
     const tokens = Array.from({ length: 60 }, (_, i) => app.authJwt.createAccessToken({ subject: `user-${i}` }))
     const revoked = new Set(tokens.filter((_, i) => i % 4 === 1))
     for (const token of revoked) await app.authJwt.revokeToken(token)
@@ -165,6 +176,7 @@ t.test('the plugin with a real Redis', async t => {
       if (revoked.has(token)) t.same(response.json(), REVOKED)
       else t.same(response.json(), { user: app.authJwt.decodeToken(token).sub })
     })
+    t.ok(Math.max(...keysPerLookup) > 1, `lookups shared commands (keys per MGET: ${keysPerLookup.join(', ')})`)
   })
 
   t.test('the key lives as long as the token', async t => {

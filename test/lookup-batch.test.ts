@@ -1,4 +1,5 @@
 import t from 'tap'
+import { DenylistError } from '../lib/errors'
 import { createLookupBatch, type LookUpMany } from '../lib/denylist/lookup-batch'
 
 t.test('a lookUpMany that throws instead of rejecting fails its lookups, and nothing else', async (t) => {
@@ -8,19 +9,38 @@ t.test('a lookUpMany that throws instead of rejecting fails its lookups, and not
     calls++
     if (calls === 1) throw boom
     return Promise.resolve([true])
-  }, 10)
+  }, () => 10)
   await t.rejects(Promise.all([lookUp('a'), lookUp('b')]), boom)
   t.equal(await lookUp('a'), true, 'the next batch is sent as usual')
 })
 
-t.test('the batch is split after maxPerCommand distinct jtis, keeping order', async (t) => {
+t.test('the batch is split after maxPerCommand() distinct jtis, asked at each send, keeping order', async (t) => {
   const sent: string[][] = []
   const lookUpMany: LookUpMany = jtis => {
     sent.push(jtis)
     return Promise.resolve(jtis.map(jti => jti.startsWith('revoked')))
   }
-  const lookUp = createLookupBatch(lookUpMany, 2)
+  let size = 2
+  const lookUp = createLookupBatch(lookUpMany, () => size)
   const answers = await Promise.all(['a', 'revoked-1', 'a', 'b', 'revoked-2'].map(jti => lookUp(jti)))
   t.same(answers, [false, true, false, false, true])
   t.same(sent, [['a', 'revoked-1'], ['b', 'revoked-2']])
+
+  size = 3
+  await Promise.all(['c', 'd', 'e', 'f'].map(jti => lookUp(jti)))
+  t.same(sent.slice(2), [['c', 'd', 'e'], ['f']])
+})
+
+t.test('an answer that is not one boolean per jti fails every lookup of the chunk: never undefined', async (t) => {
+  for (const answer of [undefined, 'yes', [true], [true, false, true], [true, 'false'], [true, undefined]]) {
+    const lookUp = createLookupBatch(() => Promise.resolve(answer as boolean[]), () => 10)
+    const results = await Promise.allSettled([lookUp('a'), lookUp('b')])
+    t.ok(results.every(result => result.status === 'rejected' && result.reason instanceof DenylistError &&
+      /one boolean per jti/.test(result.reason.message)), `answer ${JSON.stringify(answer)}`)
+  }
+})
+
+t.test('a lookUpMany that answers without a promise is still settled', async (t) => {
+  const lookUp = createLookupBatch(jtis => jtis.map(() => true) as unknown as Promise<boolean[]>, () => 10)
+  t.same(await Promise.all([lookUp('a'), lookUp('b')]), [true, true])
 })

@@ -30,13 +30,6 @@ function fakeClient (reply: (command: string, args: unknown[]) => unknown = () =
 const fromSet = (revoked: Set<string>) => (command: string, args: unknown[]) =>
   Promise.resolve(command === 'mget' ? (args[0] as string[]).map(key => revoked.has(key) ? '1' : null) : 'OK')
 
-// The store's timers are unref'd, and a fake client holds no socket: without
-// this, node would exit while a test waits for a timeout.
-function keepAlive (t: Test): void {
-  const timer = setInterval(() => {}, 1000)
-  t.teardown(() => { clearInterval(timer) })
-}
-
 t.test('with a fake client', async (t) => {
   t.test('add sends SET with PX, has sends MGET', async (t) => {
     const { client, calls } = fakeClient(fromSet(new Set(['fastify-jwt-auth:denylist:abc'])))
@@ -158,8 +151,47 @@ t.test('with a fake client', async (t) => {
     await t.rejects(throwing.has('secret-jti'), { constructor: DenylistError, cause: boom })
   })
 
+  t.test('a client that returns bytes: a value is revoked, nil is not', async (t) => {
+    const store = createRedisDenylist(fakeClient((_command, args) =>
+      Promise.resolve((args[0] as string[]).map(key => key.endsWith('b') ? Buffer.from('1') : null))).client)
+    t.same(await Promise.all([store.has('a'), store.has('b')]), [false, true])
+  })
+
+  t.test('one timeout fails every lookup of the batch', async (t) => {
+    const { client, calls } = fakeClient(() => new Promise(() => {}))
+    const store = createRedisDenylist(client, { timeoutMs: 20 })
+    const results = await Promise.allSettled(['a', 'b', 'c', 'a'].map(jti => store.has(jti)))
+    t.equal(calls.length, 1)
+    t.ok(results.every(result => result.status === 'rejected' && result.reason instanceof DenylistError &&
+      result.reason.message === 'Redis denylist lookup timed out after 20 ms'))
+  })
+
+  t.test('a Cluster client that does not say so: the first CROSSSLOT error switches to one key per command', async (t) => {
+    const revoked = new Set(['b'])
+    const { client, calls } = fakeClient((command, args) => {
+      const keys = args[0] as string[]
+      if (command === 'mget' && keys.length > 1) {
+        return Promise.reject(Object.assign(new Error("CROSSSLOT Keys in request don't hash to the same slot"), { name: 'ReplyError' }))
+      }
+      return fromSet(revoked)(command, args)
+    })
+    const store = createRedisDenylist(client, { prefix: '' })
+    t.same(await Promise.all(['a', 'b', 'c'].map(jti => store.has(jti))), [false, true, false],
+      'the batch that failed is answered key by key')
+    t.same(calls, [['mget', ['a', 'b', 'c']], ['mget', ['a']], ['mget', ['b']], ['mget', ['c']]])
+    t.same(await Promise.all(['d', 'b'].map(jti => store.has(jti))), [false, true])
+    t.same(calls.slice(4), [['mget', ['d']], ['mget', ['b']]], 'later batches go key by key from the start')
+  })
+
+  t.test('other errors of a batch are not retried', async (t) => {
+    const { client, calls } = fakeClient(() => Promise.reject(new Error('MOVED 3999 127.0.0.1:6381')))
+    const store = createRedisDenylist(client)
+    await t.rejects(Promise.all([store.has('a'), store.has('b')]), { constructor: DenylistError, message: 'Redis denylist lookup failed' })
+    t.equal(calls.length, 1)
+  })
+
   t.test('a reply that is not one string or nil per key fails closed', async (t) => {
-    for (const reply of ['1', 1, null, [], ['1', null], [1], [undefined], [Buffer.from('1')]]) {
+    for (const reply of ['1', 1, null, [], ['1', null], [1], [undefined], [true], [{}]]) {
       const store = createRedisDenylist(fakeClient(() => Promise.resolve(reply)).client)
       await t.rejects(store.has('a'), {
         constructor: DenylistError,
@@ -170,7 +202,6 @@ t.test('with a fake client', async (t) => {
   })
 
   t.test('a client that never answers hits timeoutMs', async (t) => {
-    keepAlive(t)
     const { client } = fakeClient(() => new Promise(() => {}))
     const store = createRedisDenylist(client, { timeoutMs: 50 })
     let started = Date.now()
@@ -186,12 +217,11 @@ t.test('with a fake client', async (t) => {
   })
 
   t.test('a late answer after the timeout changes nothing', async (t) => {
-    keepAlive(t)
     let settle: (value: unknown) => void = () => {}
     const store = createRedisDenylist(fakeClient(() => new Promise((resolve) => { settle = resolve })).client,
       { timeoutMs: 10 })
     await t.rejects(store.has('a'), DenylistError)
-    settle(1)
+    settle(['1'])
     const lateFailure = createRedisDenylist(fakeClient(() => new Promise((_resolve, reject) => {
       settle = reject
     })).client, { timeoutMs: 10 })
@@ -387,27 +417,54 @@ t.test('with a real Redis', async (t) => {
 t.test('with a real Redis Cluster', async (t) => {
   const ports = await realRedisCluster(t)
   if (ports === null) return
-  const cluster = new Cluster(ports.map(port => ({ host: '127.0.0.1', port })), { enableAutoPipelining: true })
-  cluster.on('error', () => {})
-  t.teardown(() => { cluster.disconnect() })
-  await once(cluster, 'ready')
-
-  const store = createRedisDenylist(cluster)
+  const nodes = ports.map(port => ({ host: '127.0.0.1', port }))
   const jtis = Array.from({ length: 40 }, () => randomUUID())
   const revoked = jtis.filter((_, i) => i % 3 === 0)
-  for (const jti of revoked) await store.add(jti, nowSeconds() + 60)
-  t.same(await Promise.all(jtis.map(jti => store.has(jti))), jtis.map(jti => revoked.includes(jti)),
-    'every lookup of one turn answered, whichever node holds its key')
-  const keysPerNode = await Promise.all(cluster.nodes('master').map(node => node.dbsize()))
-  t.ok(keysPerNode.filter(keys => keys > 0).length > 1, `the keys are spread over the nodes (${keysPerNode.join(', ')})`)
+  const expected = jtis.map(jti => revoked.includes(jti))
 
-  // The same lookups through a plain client on one node: one MGET over keys
-  // of several slots, which the cluster refuses. The store fails closed.
-  const single = new Redis({ host: '127.0.0.1', port: ports[0], lazyConnect: true, maxRetriesPerRequest: 0 })
-  single.on('error', () => {})
-  t.teardown(() => { single.disconnect() })
-  const misused = createRedisDenylist(single)
-  const results = await Promise.allSettled(jtis.map(jti => misused.has(jti)))
-  t.ok(results.every(result => result.status === 'rejected' && result.reason instanceof DenylistError),
-    'a Cluster used through a plain client: refused, never read as "not revoked"')
+  async function cluster (t: Test, enableAutoPipelining: boolean): Promise<Cluster> {
+    const client = new Cluster(nodes, { enableAutoPipelining })
+    client.on('error', () => {})
+    t.teardown(() => { client.disconnect() })
+    await once(client, 'ready')
+    return client
+  }
+
+  const setup = createRedisDenylist(await cluster(t, false))
+  for (const jti of revoked) await setup.add(jti, nowSeconds() + 60)
+
+  for (const enableAutoPipelining of [false, true]) {
+    t.test(`an ioredis Cluster, enableAutoPipelining: ${enableAutoPipelining}`, async (t) => {
+      const client = await cluster(t, enableAutoPipelining)
+      const store = createRedisDenylist(client)
+      t.same(await Promise.all(jtis.map(jti => store.has(jti))), expected,
+        'every lookup of one turn answered, whichever node holds its key')
+      const keysPerNode = await Promise.all(client.nodes('master').map(node => node.dbsize()))
+      t.ok(keysPerNode.filter(keys => keys > 0).length > 1, `the keys are spread over the nodes (${keysPerNode.join(', ')})`)
+    })
+  }
+
+  t.test('a Cluster behind a wrapper without isCluster: found out by CROSSSLOT, answered key by key', async (t) => {
+    const client = await cluster(t, false)
+    const wrapper: RedisLike = {
+      set: ((...args: unknown[]) => (client.set as (...a: unknown[]) => Promise<unknown>)(...args)) as RedisLike['set'],
+      mget: keys => client.mget(keys)
+    }
+    const store = createRedisDenylist(wrapper)
+    t.same(await Promise.all(jtis.map(jti => store.has(jti))), expected)
+    t.same(await Promise.all(jtis.map(jti => store.has(jti))), expected, 'and again, now key by key from the start')
+  })
+
+  t.test('a Cluster used through a plain client on one node: never read as "not revoked"', async (t) => {
+    const single = new Redis({ ...nodes[0], lazyConnect: true, maxRetriesPerRequest: 0 })
+    single.on('error', () => {})
+    t.teardown(() => { single.disconnect() })
+    const store = createRedisDenylist(single)
+    const results = await Promise.allSettled(jtis.map(jti => store.has(jti)))
+    // The node answers for its own slots, and refuses (MOVED) the others.
+    t.ok(results.every((result, i) => result.status === 'fulfilled'
+      ? result.value === expected[i]
+      : result.reason instanceof DenylistError), 'each lookup: the right answer, or DenylistError')
+    t.ok(results.some(result => result.status === 'rejected'), 'the keys of other nodes fail closed')
+  })
 })

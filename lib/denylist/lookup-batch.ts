@@ -10,6 +10,8 @@
 // a request never takes the answer of a command sent before it arrived,
 // which could predate a revocation.
 
+import { DenylistError } from '../errors'
+
 /** Answers, in order, whether each jti is revoked; rejects to fail them all. */
 export type LookUpMany = (jtis: string[]) => Promise<boolean[]>
 
@@ -22,17 +24,18 @@ interface PendingLookup {
 /**
  * Returns `lookUp(jti)`, which joins the current turn's batch. At the end of
  * the turn (setImmediate: after every request read in this turn of the event
- * loop), the batch goes out through `lookUpMany`, at most `maxPerCommand`
- * distinct jtis per call.
+ * loop), the batch goes out through `lookUpMany`, at most `maxPerCommand()`
+ * distinct jtis per call (asked at each send, so that it may change).
  */
-export function createLookupBatch (lookUpMany: LookUpMany, maxPerCommand: number): (jti: string) => Promise<boolean> {
+export function createLookupBatch (lookUpMany: LookUpMany, maxPerCommand: () => number): (jti: string) => Promise<boolean> {
   let batch = new Map<string, PendingLookup>()
 
   function send (): void {
     const sending = [...batch]
     batch = new Map()
-    for (let start = 0; start < sending.length; start += maxPerCommand) {
-      const chunk = sending.slice(start, start + maxPerCommand)
+    const size = maxPerCommand()
+    for (let start = 0; start < sending.length; start += size) {
+      const chunk = sending.slice(start, start + size)
       settle(chunk, sendChunk(lookUpMany, chunk.map(([jti]) => jti)))
     }
   }
@@ -52,21 +55,30 @@ export function createLookupBatch (lookUpMany: LookUpMany, maxPerCommand: number
 // it becomes a rejection of the chunk's lookups instead.
 function sendChunk (lookUpMany: LookUpMany, jtis: string[]): Promise<boolean[]> {
   try {
-    return lookUpMany(jtis)
+    return Promise.resolve(lookUpMany(jtis))
   } catch (error) {
     return Promise.reject(error)
   }
 }
 
+// Every lookup of the chunk settles, and with a boolean or an error: a caller
+// reading `await store.has(jti)` must never see undefined, which reads as
+// "not revoked".
 function settle (chunk: Array<[string, PendingLookup]>, answers: Promise<boolean[]>): void {
   answers.then(
     revoked => {
+      if (!Array.isArray(revoked) || revoked.length !== chunk.length || !revoked.every(isBoolean)) {
+        throw new DenylistError('The denylist lookup answered something other than one boolean per jti')
+      }
       for (let i = 0; i < chunk.length; i++) chunk[i][1].resolve(revoked[i])
-    },
-    error => {
-      for (const [, pending] of chunk) pending.reject(error)
     }
-  )
+  ).then(undefined, error => {
+    for (const [, pending] of chunk) pending.reject(error)
+  })
+}
+
+function isBoolean (value: unknown): value is boolean {
+  return typeof value === 'boolean'
 }
 
 function createPendingLookup (): PendingLookup {

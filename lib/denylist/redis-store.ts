@@ -62,8 +62,6 @@ export function createRedisDenylist (client: RedisLike, options: RedisDenylistOp
     throw new ConfigError(`timeoutMs must be a whole number of milliseconds between 1 and ${MAX_TIMEOUT_MS}`)
   }
 
-  const unexpectedReply = () => new DenylistError('Redis denylist lookup failed: unexpected reply to MGET')
-
   // One timer for all pending commands (not one per command: this runs on
   // every guarded request), checked a tenth of timeoutMs apart.
   const withDeadline = createDeadlineWatch(Math.min(100, Math.ceil(timeoutMs / 10)))
@@ -85,17 +83,27 @@ export function createRedisDenylist (client: RedisLike, options: RedisDenylistOp
     return withDeadline(pending, timeoutMs, timedOut).then(undefined, err => { throw failed(err) })
   }
 
-  // The lookups of one event-loop turn share one MGET (see lookup-batch.ts).
-  // On a Cluster, one key per command, each sent to the node that holds it.
-  const lookUp = createLookupBatch(jtis => run('lookup', () => client.mget(jtis.map(jti => prefix + jti))).then(replies => {
-    // Fail closed on anything but one string-or-nil per key, rather than read it as "no".
-    if (!Array.isArray(replies) || replies.length !== jtis.length) throw unexpectedReply()
-    return replies.map(reply => {
-      if (reply === null) return false
-      if (typeof reply === 'string') return true
-      throw unexpectedReply()
+  // The lookups of one event-loop turn share one MGET (see lookup-batch.ts),
+  // except on a Cluster: the keys of one command must share a hash slot, and
+  // jtis spread over all of them, so there each key has a command of its own.
+  // A Cluster client that does not say so (a wrapper without `isCluster`)
+  // gives itself away by its first CROSSSLOT error.
+  let keysPerCommand = client.isCluster === true ? 1 : MAX_KEYS_PER_LOOKUP
+
+  function mget (jtis: string[]): Promise<boolean[]> {
+    return run('lookup', () => client.mget(jtis.map(jti => prefix + jti)))
+      .then(replies => parseReplies(replies, jtis.length))
+  }
+
+  function lookUpMany (jtis: string[]): Promise<boolean[]> {
+    return mget(jtis).catch((error: unknown) => {
+      if (jtis.length === 1 || !isCrossSlot(error)) throw error
+      keysPerCommand = 1
+      return Promise.all(jtis.map(jti => mget([jti]).then(([revoked]) => revoked)))
     })
-  }), client.isCluster === true ? 1 : MAX_KEYS_PER_LOOKUP)
+  }
+
+  const lookUp = createLookupBatch(lookUpMany, () => keysPerCommand)
 
   return {
     async add (jti: string, expiresAt: number | null): Promise<void> {
@@ -128,4 +136,25 @@ export function createRedisDenylist (client: RedisLike, options: RedisDenylistOp
       return lookUp(jti)
     }
   }
+}
+
+function unexpectedReply (): DenylistError {
+  return new DenylistError('Redis denylist lookup failed: unexpected reply to MGET')
+}
+
+// One value or nil per key. Anything else fails closed, rather than being
+// read as "not revoked".
+function parseReplies (replies: unknown, count: number): boolean[] {
+  if (!Array.isArray(replies) || replies.length !== count) throw unexpectedReply()
+  return replies.map(reply => {
+    if (reply === null) return false
+    // A string from ioredis; bytes from a client set to return buffers.
+    if (typeof reply === 'string' || reply instanceof Uint8Array) return true
+    throw unexpectedReply()
+  })
+}
+
+function isCrossSlot (error: unknown): boolean {
+  const cause = (error as { cause?: { message?: unknown } }).cause
+  return typeof cause?.message === 'string' && cause.message.startsWith('CROSSSLOT')
 }
