@@ -7,7 +7,7 @@
 // so that a slow moment of the machine hits both sides of a ratio.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
@@ -630,7 +630,29 @@ function report (measurements: Measurement[], results: RatioResult[], settings: 
 
 // ---------------------------------------------------------------- main
 
+/**
+ * Why the servers' build in dist/ cannot be measured (missing, or older than
+ * the sources), or null. `npm run bench` builds first; running the runner
+ * directly after a change would measure the old code.
+ */
+function staleBuild (): string | null {
+  const built = path.join(ROOT, 'dist', 'index.js')
+  let builtAt: number
+  try {
+    builtAt = statSync(built).mtimeMs
+  } catch {
+    return `${path.relative(ROOT, built)} is missing: run \`npm run build\` (\`npm run bench\` does)`
+  }
+  const sources = ['index.ts', ...readdirSync(path.join(ROOT, 'lib'), { recursive: true, encoding: 'utf8' })
+    .filter(file => file.endsWith('.ts'))
+    .map(file => path.join('lib', file))]
+  const newer = sources.find(file => statSync(path.join(ROOT, file)).mtimeMs > builtAt)
+  return newer === undefined ? null : `${newer} changed after the last build: run \`npm run build\` (\`npm run bench\` does)`
+}
+
 async function main (pinned: boolean): Promise<number> {
+  const stale = staleBuild()
+  if (stale !== null) throw new Error(stale)
   const settings = readSettings()
   const secret = randomBytes(32).toString('base64url')
   const skipped = new Map<Variant, string>()
