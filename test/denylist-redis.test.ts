@@ -6,6 +6,7 @@ import { once } from 'node:events'
 import { createServer, connect as tcpConnect, type AddressInfo, type Server, type Socket } from 'node:net'
 import { Writable } from 'node:stream'
 import Fastify, { type FastifyInstance } from 'fastify'
+import fastifyRedis from '@fastify/redis'
 import { Redis, type RedisOptions } from 'ioredis'
 import fastifyJwtAuth, { createRedisDenylist, DenylistError, type FastifyJwtAuthOptions, type RedisLike } from '../index'
 import { realRedis, REDIS_URL } from './helpers/redis'
@@ -177,6 +178,27 @@ t.test('the plugin with a real Redis', async t => {
       else t.same(response.json(), { user: app.authJwt.decodeToken(token).sub })
     })
     t.ok(Math.max(...keysPerLookup) > 1, `lookups shared commands (keys per MGET: ${keysPerLookup.join(', ')})`)
+  })
+
+  t.test("@fastify/redis's client (ioredis 6) works as the store's client", async t => {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    await app.register(fastifyRedis, { url: REDIS_URL, lazyConnect: false })
+    await app.register(fastifyJwtAuth, {
+      secretKey: SECRET,
+      denylistEnabled: true,
+      denylistStore: createRedisDenylist(app.redis, { prefix })
+    })
+    app.get('/required', { preHandler: app.jwtRequired }, async () => ({ ok: true }))
+    const [revoked, valid] = ['alice', 'bob'].map(subject => app.authJwt.createAccessToken({ subject }))
+    await app.authJwt.revokeToken(revoked)
+    const [refused, passed] = await Promise.all([revoked, valid].map(token => app.inject({ url: '/required', headers: bearer(token) })))
+    t.same(refused.json(), REVOKED)
+    t.same(passed.json(), { ok: true })
+
+    // The same denylist seen through this project's own ioredis 5 client.
+    const other = await buildApp(t, createRedisDenylist(await connected(t), { prefix }))
+    t.same((await other.inject({ url: '/required', headers: bearer(revoked) })).json(), REVOKED)
   })
 
   t.test('the key lives as long as the token', async t => {
