@@ -3,9 +3,9 @@
 // one command for all of them costs the client library, the connection and
 // the server a fraction of what one command each costs.
 //
-// A lookup is always sent after its request arrived (at the end of the turn
-// it arrived in), so a revocation that completed before a request arrived is
-// seen by that request's lookup, on every instance. That is why lookups of
+// A lookup is always sent after it was asked for (at the end of the turn in
+// which `has()` was called), so a revocation that completed before a request
+// arrived is seen by that request's lookup, on every instance. That is why lookups of
 // the same jti share a command only while it is still waiting to be sent:
 // a request never takes the answer of a command sent before it arrived,
 // which could predate a revocation.
@@ -33,7 +33,8 @@ export function createLookupBatch (lookUpMany: LookUpMany, maxPerCommand: () => 
   function send (): void {
     const sending = [...batch]
     batch = new Map()
-    const size = maxPerCommand()
+    // At least 1 whatever it answers: a size of 0 or NaN would never advance.
+    const size = Math.max(1, maxPerCommand() | 0)
     for (let start = 0; start < sending.length; start += size) {
       const chunk = sending.slice(start, start + size)
       settle(chunk, sendChunk(lookUpMany, chunk.map(([jti]) => jti)))

@@ -87,7 +87,9 @@ export function createRedisDenylist (client: RedisLike, options: RedisDenylistOp
   // except on a Cluster: the keys of one command must share a hash slot, and
   // jtis spread over all of them, so there each key has a command of its own.
   // A Cluster client that does not say so (a wrapper without `isCluster`)
-  // gives itself away by its first CROSSSLOT error.
+  // gives itself away by its first CROSSSLOT error (from Redis, or from
+  // ioredis itself when it auto-pipelines); that batch is then retried key by
+  // key, and fails as a whole if any of its keys fails.
   let keysPerCommand = client.isCluster === true ? 1 : MAX_KEYS_PER_LOOKUP
 
   function mget (jtis: string[]): Promise<boolean[]> {
@@ -154,7 +156,10 @@ function parseReplies (replies: unknown, count: number): boolean[] {
   })
 }
 
+// Redis: "CROSSSLOT Keys in request don't hash to the same slot"; an
+// auto-pipelining ioredis Cluster: "All the keys in a pipeline command should
+// belong to the same slot".
 function isCrossSlot (error: unknown): boolean {
   const cause = (error as { cause?: { message?: unknown } }).cause
-  return typeof cause?.message === 'string' && cause.message.startsWith('CROSSSLOT')
+  return typeof cause?.message === 'string' && /^CROSSSLOT|belong to the same slot/.test(cause.message)
 }

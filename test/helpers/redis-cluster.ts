@@ -12,7 +12,9 @@ import { Redis } from 'ioredis'
 import type { Test } from 'tap'
 
 const NODES = 3
-const READY_TIMEOUT_MS = 30_000
+// For the whole start-up, well within tap's timeout for the test file, so
+// that a cluster that does not come up fails the test and is still cleaned up.
+const START_TIMEOUT_MS = 30_000
 // A cluster node also listens on its port + 10000 (the cluster bus). Both
 // stay below Linux's ephemeral ports (32768 up), where the other tests' servers
 // and clients get theirs, so none of them can take a port between our check
@@ -55,16 +57,20 @@ async function freeNodePort (taken: Set<number>): Promise<number> {
 }
 
 async function stop (node: ChildProcess): Promise<void> {
-  if (node.exitCode !== null || node.signalCode !== null) return
-  const exited = once(node, 'exit')
+  if (exited(node)) return
+  const gone = once(node, 'exit')
   node.kill('SIGKILL')
-  await exited
+  await gone
 }
 
-async function waitForAnswer (port: number, node: ChildProcess): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS
+// Or never started: no pid.
+function exited (node: ChildProcess): boolean {
+  return node.pid === undefined || node.exitCode !== null || node.signalCode !== null
+}
+
+async function waitForAnswer (port: number, node: ChildProcess, deadline: number): Promise<void> {
   for (;;) {
-    if (node.exitCode !== null) throw new Error(`redis-server on port ${port} exited with code ${node.exitCode}`)
+    if (exited(node)) throw new Error(`redis-server on port ${port} exited (${node.exitCode ?? node.signalCode})`)
     const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
     client.on('error', () => {})
     try {
@@ -80,8 +86,7 @@ async function waitForAnswer (port: number, node: ChildProcess): Promise<void> {
   }
 }
 
-async function waitUntilReady (ports: number[]): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS
+async function waitUntilReady (ports: number[], deadline: number): Promise<void> {
   for (const port of ports) {
     const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0 })
     client.on('error', () => {})
@@ -106,9 +111,15 @@ export async function realRedisCluster (t: Test): Promise<number[] | null> {
     return null
   }
 
+  const deadline = Date.now() + START_TIMEOUT_MS
   const directory = await mkdtemp(path.join(tmpdir(), 'fastify-jwt-auth-cluster-'))
   const nodes: ChildProcess[] = []
+  // Should the test process end without its teardown (killed by a timeout),
+  // the nodes still go with it.
+  const killNodes = (): void => { for (const node of nodes) node.kill('SIGKILL') }
+  process.once('exit', killNodes)
   t.teardown(async () => {
+    process.removeListener('exit', killNodes)
     await Promise.all(nodes.map(stop))
     await rm(directory, { recursive: true, force: true })
   })
@@ -122,14 +133,15 @@ export async function realRedisCluster (t: Test): Promise<number[] | null> {
       '--cluster-enabled', 'yes', '--cluster-config-file', `node-${port}.conf`,
       '--dir', directory, '--save', '', '--appendonly', 'no'
     ], { stdio: 'ignore' })
+    node.on('error', () => {}) // a node that could not start has no pid: see exited()
     nodes.push(node)
   }
   // Each node must answer before they can be joined.
-  for (const [i, port] of ports.entries()) await waitForAnswer(port, nodes[i])
+  for (const [i, port] of ports.entries()) await waitForAnswer(port, nodes[i], deadline)
   const created = spawnSync('redis-cli', [
     '--cluster', 'create', ...ports.map(port => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'
-  ], { encoding: 'utf8', timeout: READY_TIMEOUT_MS })
+  ], { encoding: 'utf8', timeout: Math.max(1, deadline - Date.now()) })
   if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`)
-  await waitUntilReady(ports)
+  await waitUntilReady(ports, deadline)
   return ports
 }
