@@ -40,10 +40,10 @@ export async function build (
     maxRetriesPerRequest: 1,
     commandTimeout: 500,
     connectTimeout: 2000
-    // No enableAutoPipelining: the store already sends the lookups of one
-    // event-loop turn as one command.
     // The default retryStrategy keeps reconnecting in the background, so
     // requests succeed again as soon as Redis is back, without a restart.
+    // No enableAutoPipelining: the store already sends the lookups of one
+    // event-loop turn as one command (on a Cluster, turn it on).
   })
   // ioredis emits an error for every failed reconnection; without a listener
   // each would be an unhandled 'error' event.
