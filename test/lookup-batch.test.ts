@@ -44,3 +44,12 @@ t.test('a lookUpMany that answers without a promise is still settled', async (t)
   const lookUp = createLookupBatch(jtis => jtis.map(() => true) as unknown as Promise<boolean[]>, () => 10)
   t.same(await Promise.all([lookUp('a'), lookUp('b')]), [true, true])
 })
+
+t.test('lookups are sent even when the global setImmediate is faked, as test suites do', async (t) => {
+  const real = globalThis.setImmediate
+  const faked = (() => { throw new Error('faked timers') }) as unknown as typeof setImmediate
+  globalThis.setImmediate = faked
+  t.teardown(() => { globalThis.setImmediate = real })
+  const lookUp = createLookupBatch(jtis => Promise.resolve(jtis.map(() => false)), () => 10)
+  t.same(await Promise.all([lookUp('a'), lookUp('b')]), [false, false])
+})

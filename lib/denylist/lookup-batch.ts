@@ -10,6 +10,9 @@
 // a request never takes the answer of a command sent before it arrived,
 // which could predate a revocation.
 
+// From the module, not the global: test suites that fake the global timers
+// (Jest's, sinon's) would otherwise hold every lookup until their clock ticks.
+import { setImmediate } from 'node:timers'
 import { DenylistError } from '../errors'
 
 /** Answers, in order, whether each jti is revoked; rejects to fail them all. */
