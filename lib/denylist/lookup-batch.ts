@@ -5,10 +5,10 @@
 //
 // A lookup is always sent after it was asked for (at the end of the turn in
 // which `has()` was called), so a revocation that completed before a request
-// arrived is seen by that request's lookup, on every instance. That is why lookups of
-// the same jti share a command only while it is still waiting to be sent:
-// a request never takes the answer of a command sent before it arrived,
-// which could predate a revocation.
+// arrived is seen by that request's lookup, on every instance. That is why
+// lookups of the same jti share a command only while it is still waiting to
+// be sent: a request never takes the answer of a command sent before it
+// arrived, which could predate a revocation.
 
 // From the module, not the global: test suites that fake the global timers
 // (Jest's, sinon's) would otherwise hold every lookup until their clock ticks.
