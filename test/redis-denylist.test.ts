@@ -4,10 +4,31 @@ import { once } from 'node:events'
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
 import { ConfigError, DenylistError } from '../lib/errors'
 import { createRedisDenylist, type RedisLike } from '../lib/denylist/redis-store'
+import type { DenylistStore } from '../lib/denylist/store'
 import { realRedis, REDIS_URL } from './helpers/redis'
 import { realRedisCluster } from './helpers/redis-cluster'
 
 const nowSeconds = (): number => Date.now() / 1000
+
+// Both operations of `store` must fail with the store's DenylistError for
+// `operation`, keeping `cause`; `each` runs after each (with its start time).
+async function assertBothFail (t: Test, store: DenylistStore, cause: unknown, each: (operation: string, started: number) => void = () => {}): Promise<void> {
+  for (const [operation, call] of [
+    ['add', () => store.add('secret-jti', nowSeconds() + 60)],
+    ['lookup', () => store.has('secret-jti')]
+  ] as const) {
+    const started = Date.now()
+    const err = await (call() as Promise<unknown>).then(() => null, (e: unknown) => e)
+    t.ok(err instanceof DenylistError, `${operation}: DenylistError`)
+    t.match(err, {
+      code: 'FST_JWT_AUTH_DENYLIST_FAILED',
+      statusCode: 500,
+      message: `Redis denylist ${operation} failed`,
+      cause
+    })
+    each(operation, started)
+  }
+}
 
 // A client that records its calls and answers with `reply`.
 function fakeClient (reply: (command: string, args: unknown[]) => unknown = () => 'OK', extra: object = {}) {
@@ -130,20 +151,7 @@ t.test('with a fake client', async (t) => {
 
   t.test('a failing client rejects with DenylistError, the cause kept, the jti never shown', async (t) => {
     const boom = new Error('connect ECONNREFUSED 10.0.0.1:6379 secret-jti')
-    const rejecting = createRedisDenylist(fakeClient(() => Promise.reject(boom)).client)
-    for (const [operation, call] of [
-      ['add', () => rejecting.add('secret-jti', nowSeconds() + 60)],
-      ['lookup', () => rejecting.has('secret-jti')]
-    ] as const) {
-      const err = await (call() as Promise<unknown>).then(() => null, (e: unknown) => e)
-      t.ok(err instanceof DenylistError, `${operation}: DenylistError`)
-      t.match(err, {
-        code: 'FST_JWT_AUTH_DENYLIST_FAILED',
-        statusCode: 500,
-        message: `Redis denylist ${operation} failed`,
-        cause: boom
-      })
-    }
+    await assertBothFail(t, createRedisDenylist(fakeClient(() => Promise.reject(boom)).client), boom)
 
     const throwing = createRedisDenylist(fakeClient(() => { throw boom }).client)
     await t.rejects(throwing.add('secret-jti', null), { constructor: DenylistError, cause: boom },
@@ -364,22 +372,9 @@ t.test('with a real Redis', async (t) => {
     })
     client.on('error', () => {})
     t.teardown(() => { client.disconnect() })
-    const store = createRedisDenylist(client, { timeoutMs: 5000 })
-    for (const [operation, call] of [
-      ['add', () => store.add('a', nowSeconds() + 60)],
-      ['lookup', () => store.has('a')]
-    ] as const) {
-      const started = Date.now()
-      const err = await (call() as Promise<unknown>).then(() => null, (e: unknown) => e)
-      t.ok(err instanceof DenylistError, `${operation}: DenylistError`)
-      t.match(err, {
-        code: 'FST_JWT_AUTH_DENYLIST_FAILED',
-        statusCode: 500,
-        message: `Redis denylist ${operation} failed`,
-        cause: Error
-      })
+    await assertBothFail(t, createRedisDenylist(client, { timeoutMs: 5000 }), Error, (operation, started) => {
       t.ok(Date.now() - started < 1000, `${operation}: the client's own error, well before timeoutMs`)
-    }
+    })
   })
 
   t.test('ioredis defaults queue commands for ever: timeoutMs still answers', async (t) => {
