@@ -19,7 +19,7 @@ import { createTokenFinder } from './lib/token-locations'
 import { createTokenVerifier } from './lib/token-verifier'
 
 async function fastifyJwtAuthPlugin (fastify: FastifyInstance, options: FastifyJwtAuthOptions): Promise<void> {
-  const config = resolveConfig(options, await readEnvironment(fastify, options), fastify.log)
+  const config = resolveConfig(options, await readEnvironment(fastify, options))
 
   if (config.tokenLocation.includes('cookies') && !fastify.hasRequestDecorator('cookies')) {
     await fastify.register(fastifyCookie)

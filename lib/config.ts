@@ -2,11 +2,11 @@
 // complete configuration. Every problem is a ConfigError naming the setting.
 import type { TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import type { FastifyBaseLogger } from 'fastify'
 import { createMemoryDenylist } from './denylist/memory-store'
 import type { DenylistStore } from './denylist/store'
 import type { EnvironmentOptions } from './environment'
 import { ConfigError } from './errors'
+import { optionsSetInCode } from './explicit-options'
 import { resolveKeys, type KeyMaterial } from './keys'
 import {
   DEFAULTS,
@@ -17,6 +17,7 @@ import {
   type ResolvedOptions,
   type TokenInDenylist
 } from './options'
+import { emitConfigWarning } from './warnings'
 
 export interface AuthJwtConfig extends ResolvedOptions {
   keys: KeyMaterial
@@ -27,18 +28,15 @@ export interface AuthJwtConfig extends ResolvedOptions {
 
 type LooseOptions = Partial<Record<OptionName, unknown>>
 
-export function resolveConfig (
-  options: FastifyJwtAuthOptions,
-  environment: EnvironmentOptions,
-  log: FastifyBaseLogger
-): AuthJwtConfig {
+export function resolveConfig (options: FastifyJwtAuthOptions, environment: EnvironmentOptions): AuthJwtConfig {
   const explicit = options as LooseOptions
+  const setInCode = optionsSetInCode(options)
   const merged: LooseOptions = {}
   const fromEnvironment = new Set<OptionName>()
   for (const name of Object.keys(optionsSchema.properties) as OptionName[]) {
     if (explicit[name] !== undefined) {
       merged[name] = explicit[name]
-    } else if (environment[name] !== undefined) {
+    } else if (!setInCode.has(name) && environment[name] !== undefined) {
       merged[name] = environment[name]
       fromEnvironment.add(name)
     }
@@ -53,7 +51,7 @@ export function resolveConfig (
     const which = checked.algorithm === undefined ? `algorithm (default ${algorithm})` : `algorithm ${algorithm}`
     throw new ConfigError(`${which} must be one of decodeAlgorithms (${decodeAlgorithms.join(', ')})`)
   }
-  const keys = resolveKeys(checked, decodeAlgorithms, log)
+  const keys = resolveKeys(checked, decodeAlgorithms)
 
   const resolved: AuthJwtConfig = {
     ...DEFAULTS,
@@ -72,7 +70,8 @@ export function resolveConfig (
   }
   if (resolved.cookieSamesite === 'none' && !resolved.cookieSecure &&
       resolved.tokenLocation.includes('cookies')) {
-    log.warn('fastify-jwt-auth: cookieSamesite "none" without cookieSecure: browsers will refuse the cookies')
+    emitConfigWarning('FST_JWT_AUTH_INSECURE_COOKIE',
+      'fastify-jwt-auth: cookieSamesite "none" without cookieSecure: browsers will refuse the cookies')
   }
   return resolved
 }

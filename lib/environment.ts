@@ -4,6 +4,7 @@ import fastifyEnv from '@fastify/env'
 import { Type, type TSchema } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { ConfigError } from './errors'
+import { optionsSetInCode } from './explicit-options'
 import { environmentName, optionsSchema, type EnvKind, type OptionName } from './options'
 
 type RawEnvironment = Partial<Record<string, string>>
@@ -32,12 +33,11 @@ function envKind (schema: TSchema): EnvKind {
 /**
  * Reads the environment through @fastify/env, registered in a context of its
  * own so that it decorates nothing the application can see (no
- * `fastify.config`).
+ * `fastify.config`). The options passed in code are checked first: they
+ * decide which variables are read at all.
  */
-export async function readEnvironment (
-  fastify: FastifyInstance,
-  explicit: Partial<Record<OptionName, unknown>>
-): Promise<EnvironmentOptions> {
+export async function readEnvironment (fastify: FastifyInstance, explicit: object): Promise<EnvironmentOptions> {
+  const setInCode = optionsSetInCode(explicit)
   let raw: RawEnvironment = {}
   try {
     await fastify.register(async function readAuthJwtEnvironment (child) {
@@ -56,14 +56,14 @@ export async function readEnvironment (
       new ConfigError('the AUTHJWT_* environment could not be read: is the .env file in the working directory readable?'),
       { cause: error })
   }
-  return parseEnvironment(raw, explicit)
+  return parseEnvironment(raw, setInCode)
 }
 
 /**
  * Turns the variables' text into option values; exported for tests. A variable
- * whose option was given explicitly is not read at all: it cannot fail.
+ * whose option was set in code is not read at all: it cannot fail.
  */
-export function parseEnvironment (raw: RawEnvironment, explicit: Partial<Record<OptionName, unknown>> = {}): EnvironmentOptions {
+export function parseEnvironment (raw: RawEnvironment, setInCode: ReadonlySet<OptionName> = new Set()): EnvironmentOptions {
   const env = { ...raw }
   // The variable each value was read from, so that an error names the one the user set.
   const source: Record<string, string> = {}
@@ -79,7 +79,7 @@ export function parseEnvironment (raw: RawEnvironment, explicit: Partial<Record<
   for (const name of envOptions) {
     const variable = environmentName(name)
     const text = env[variable]
-    if (text === undefined || explicit[name] !== undefined) continue
+    if (text === undefined || setInCode.has(name)) continue
     options[name] = convert(text, envKind(optionsSchema.properties[name]), source[variable] ?? variable)
   }
   return options

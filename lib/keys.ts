@@ -1,9 +1,10 @@
 // Checks the keys against the algorithms once, at registration, so that a
 // wrong key is a clear configuration error instead of a failure per request.
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
-import type { FastifyBaseLogger } from 'fastify'
 import { ConfigError } from './errors'
 import type { Algorithm } from './options'
+import { looksLikeKeyMaterial } from './secret-check'
+import { emitConfigWarning } from './warnings'
 
 export interface KeyMaterial {
   /** The HS* secret or the PEM private key; undefined on a verify-only instance. */
@@ -43,32 +44,42 @@ function fitsKey (algorithm: Algorithm, key: KeyObject): boolean {
   return check(key)
 }
 
+// RFC 7518 §3.3: RSA keys for RS* and PS* must have at least 2048 bits;
+// shorter moduli are within reach of factoring.
+const MIN_RSA_BITS = 2048
+
 function describeKey (key: KeyObject): string {
   const curve = key.asymmetricKeyDetails?.namedCurve
   return curve === undefined ? `${key.asymmetricKeyType} key` : `${key.asymmetricKeyType} key on ${curve}`
 }
 
-export function resolveKeys (
-  options: KeyOptions,
-  decodeAlgorithms: Algorithm[],
-  log: FastifyBaseLogger
-): KeyMaterial {
+export function resolveKeys (options: KeyOptions, decodeAlgorithms: Algorithm[]): KeyMaterial {
   const hmac = decodeAlgorithms.filter(isHmac)
   if (hmac.length > 0 && hmac.length < decodeAlgorithms.length) {
     // One key cannot serve both; accepting both invites algorithm confusion.
     throw new ConfigError('decodeAlgorithms mixes HS* and asymmetric algorithms: use one family')
   }
-  return hmac.length > 0 ? secretKeys(options, hmac, log) : asymmetricKeys(options, decodeAlgorithms)
+  return hmac.length > 0 ? secretKeys(options, hmac) : asymmetricKeys(options, decodeAlgorithms)
 }
 
-function secretKeys (options: KeyOptions, algorithms: Algorithm[], log: FastifyBaseLogger): KeyMaterial {
+function secretKeys (options: KeyOptions, algorithms: Algorithm[]): KeyMaterial {
   const secret = options.secretKey
   if (secret === undefined) {
-    throw new ConfigError(`secretKey is required for ${algorithms.join(', ')} (or set AUTHJWT_SECRET_KEY)`)
+    throw new ConfigError(`secretKey is required for ${algorithms.join(', ')}: pass it, or set AUTHJWT_SECRET_KEY ` +
+      'and pass no key option in code')
+  }
+  const keyKind = looksLikeKeyMaterial(secret)
+  if (keyKind !== undefined) {
+    // A public key is public: anyone could HMAC-sign tokens with it. And a key
+    // of an asymmetric pair used as an HMAC secret is the classic algorithm
+    // confusion set-up, so every form of key material is refused here.
+    throw new ConfigError(`secretKey is ${keyKind}, not an HMAC secret: use a long random secret for HS*, ` +
+      'or privateKey/publicKey with an RS*, PS*, ES* or EdDSA algorithm')
   }
   const strongest = algorithms.reduce((a, b) => hashBytes(a) >= hashBytes(b) ? a : b)
   if (Buffer.byteLength(secret) < hashBytes(strongest)) {
-    log.warn(`fastify-jwt-auth: secretKey is shorter than ${hashBytes(strongest)} bytes, the hash size of ` +
+    emitConfigWarning('FST_JWT_AUTH_WEAK_SECRET',
+      `fastify-jwt-auth: secretKey is shorter than ${hashBytes(strongest)} bytes, the hash size of ` +
       `${strongest}; use a longer random secret`)
   }
   return { signingKey: secret, verifyingKey: secret }
@@ -93,6 +104,11 @@ function asymmetricKeys (options: KeyOptions, algorithms: Algorithm[]): KeyMater
       throw new ConfigError(`${keyName} (${describeKey(publicObject)}) cannot be used with ${algorithm}: ` +
         'use a key of the right kind, or change algorithm / decodeAlgorithms')
     }
+  }
+  const bits = publicObject.asymmetricKeyDetails?.modulusLength
+  if (publicObject.asymmetricKeyType === 'rsa' && (bits as number) < MIN_RSA_BITS) {
+    throw new ConfigError(`${keyName} is an RSA key of ${bits as number} bits: ${algorithms.join(', ')} ` +
+      `need at least ${MIN_RSA_BITS} bits`)
   }
   return {
     signingKey: privateKey,

@@ -1,11 +1,11 @@
 // Configuration: every FST_JWT_AUTH_CONFIG case of the design, the defaults,
 // the forgiving spellings (normalisation) and the configuration warnings.
-import { Writable } from 'node:stream'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import fastifyJwtAuth, { ConfigError, type FastifyJwtAuthOptions } from '../index'
 import { resolveConfig } from '../lib/config'
 import { keys } from './fixtures/keys'
+import { warningsDuring } from './helpers/warnings'
 
 const SECRET = 'a-secret-of-at-least-thirty-two-bytes-for-hs256'
 
@@ -48,54 +48,9 @@ async function register (t: Test, options: LooseOptions): Promise<FastifyInstanc
   return app
 }
 
-/** A Fastify logger at `warn` whose lines are collected. */
-function captureLogs (): { app: (options: LooseOptions) => Promise<FastifyInstance>, warnings: () => string[], raw: () => string } {
-  let raw = ''
-  const stream = new Writable({
-    write (chunk, _encoding, callback) {
-      raw += String(chunk)
-      callback()
-    }
-  })
-  const apps: FastifyInstance[] = []
-  return {
-    async app (options) {
-      const app = Fastify({ logger: { level: 'warn', stream } })
-      apps.push(app)
-      await app.register(fastifyJwtAuth, options as FastifyJwtAuthOptions)
-      await app.ready()
-      await app.close()
-      return app
-    },
-    warnings: () => raw.split('\n').filter(line => line !== '')
-      .map(line => JSON.parse(line) as { level: number, msg: string })
-      .filter(entry => entry.level === 40)
-      .map(entry => entry.msg),
-    raw: () => raw
-  }
-}
-
-/** A logger for direct calls of resolveConfig: collects warnings, ignores the rest. */
-function fakeLog (): { log: FastifyBaseLogger, warnings: string[] } {
-  const warnings: string[] = []
-  const noop = (): void => {}
-  const log = {
-    level: 'info',
-    fatal: noop,
-    error: noop,
-    warn: (message: string) => { warnings.push(message) },
-    info: noop,
-    debug: noop,
-    trace: noop,
-    silent: noop,
-    child: () => log
-  } as unknown as FastifyBaseLogger
-  return { log, warnings }
-}
-
 t.test('register with a secret only: the defaults of the design', async (t) => {
-  const { log, warnings } = fakeLog()
-  const config = resolveConfig({ secretKey: SECRET }, {}, log)
+  let config = resolveConfig({ secretKey: SECRET }, {})
+  const warnings = await warningsDuring(() => { config = resolveConfig({ secretKey: SECRET }, {}) })
   t.match(config, {
     algorithm: 'HS256',
     decodeAlgorithms: ['HS256'],
@@ -219,8 +174,7 @@ t.test('durations are non-negative whole numbers of seconds', async (t) => {
   })
   const claims = app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'alice' }))
   t.equal(claims.exp, undefined, 'accessTokenExpires false: no exp')
-  const { log } = fakeLog()
-  t.match(resolveConfig({ secretKey: SECRET, refreshTokenExpires: false, cookieMaxAge: 3600 }, {}, log),
+  t.match(resolveConfig({ secretKey: SECRET, refreshTokenExpires: false, cookieMaxAge: 3600 }, {}),
     { refreshTokenExpires: false, cookieMaxAge: 3600 })
 })
 
@@ -251,11 +205,10 @@ t.test('algorithm must be one of decodeAlgorithms', async (t) => {
   await rejects(t, { privateKey: keys.rsa.privateKey, decodeAlgorithms: ['RS256'] },
     /^algorithm \(default HS256\) must be one of decodeAlgorithms \(RS256\)/, 'the default algorithm is named as such')
 
-  const { log } = fakeLog()
   const config = resolveConfig({ secretKey: SECRET, algorithm: 'HS384', decodeAlgorithms: ['HS256', 'HS384', 'HS256'] },
-    {}, log)
+    {})
   t.same(config.decodeAlgorithms, ['HS256', 'HS384'], 'duplicates are dropped')
-  t.same(resolveConfig({ secretKey: SECRET, algorithm: 'HS512' }, {}, log).decodeAlgorithms, ['HS512'],
+  t.same(resolveConfig({ secretKey: SECRET, algorithm: 'HS512' }, {}).decodeAlgorithms, ['HS512'],
     'decodeAlgorithms defaults to [algorithm]')
 })
 
@@ -265,8 +218,7 @@ t.test('tokenInDenylist must be a function', async (t) => {
       JSON.stringify(value))
   }
   const hook = async (): Promise<boolean> => false
-  const { log } = fakeLog()
-  t.equal(resolveConfig({ secretKey: SECRET, tokenInDenylist: hook }, {}, log).tokenInDenylist, hook, 'kept as given')
+  t.equal(resolveConfig({ secretKey: SECRET, tokenInDenylist: hook }, {}).tokenInDenylist, hook, 'kept as given')
 })
 
 t.test('denylistStore must have add and has', async (t) => {
@@ -277,8 +229,7 @@ t.test('denylistStore must have add and has', async (t) => {
       JSON.stringify(value) ?? String(value))
   }
   const store = { add, has }
-  const { log } = fakeLog()
-  t.equal(resolveConfig({ secretKey: SECRET, denylistStore: store }, {}, log).denylistStore, store, 'kept as given')
+  t.equal(resolveConfig({ secretKey: SECRET, denylistStore: store }, {}).denylistStore, store, 'kept as given')
 })
 
 t.test('other settings are checked and named too', async (t) => {
@@ -323,24 +274,23 @@ t.test('a ConfigError is what ready() rejects with, and it says nothing of the s
 })
 
 t.test('normalisation: forgiving spellings of one meaning', async (t) => {
-  const { log } = fakeLog()
   const options: FastifyJwtAuthOptions = {
     secretKey: SECRET,
     cookieSamesite: 'Lax' as 'lax',
     csrfMethods: ['post', 'Put'],
     tokenLocation: 'query'
   }
-  const config = resolveConfig(options, {}, log)
+  const config = resolveConfig(options, {})
   t.equal(config.cookieSamesite, 'lax', 'SameSite Lax is lax')
   t.same(config.csrfMethods, ['POST', 'PUT'], 'methods are upper-cased')
   t.same(config.tokenLocation, ['query'], 'a single location is a list of one')
   t.same(options.csrfMethods, ['post', 'Put'], 'the caller\'s options are left alone')
   t.equal(options.tokenLocation, 'query')
 
-  t.same(resolveConfig({ secretKey: SECRET, tokenLocation: ['query', 'headers', 'query', 'headers'] }, {}, log).tokenLocation,
+  t.same(resolveConfig({ secretKey: SECRET, tokenLocation: ['query', 'headers', 'query', 'headers'] }, {}).tokenLocation,
     ['query', 'headers'], 'duplicate locations are dropped, the first place kept')
-  t.equal(resolveConfig({ secretKey: SECRET, cookieSamesite: 'STRICT' as 'strict' }, {}, log).cookieSamesite, 'strict')
-  t.same(resolveConfig({ secretKey: SECRET, csrfMethods: [] }, {}, log).csrfMethods, [], 'no CSRF method at all')
+  t.equal(resolveConfig({ secretKey: SECRET, cookieSamesite: 'STRICT' as 'strict' }, {}).cookieSamesite, 'strict')
+  t.same(resolveConfig({ secretKey: SECRET, csrfMethods: [] }, {}).csrfMethods, [], 'no CSRF method at all')
 })
 
 t.test('normalisation takes effect: a single location, lower-case csrfMethods, SameSite Lax', async (t) => {
@@ -383,44 +333,81 @@ t.test('normalisation takes effect: a single location, lower-case csrfMethods, S
   t.equal(write.statusCode, 200, 'POST is not one any more')
 })
 
-t.test('cookieSamesite none without cookieSecure logs a warning', async (t) => {
-  const insecure = captureLogs()
-  await insecure.app({ secretKey: SECRET, tokenLocation: ['cookies'], cookieSamesite: 'none' })
-  t.equal(insecure.warnings().length, 1, 'one warning')
-  t.match(insecure.warnings()[0], /cookieSamesite "none" without cookieSecure/)
+/** Registers the plugin with `options` and returns the plugin's warnings. */
+async function warningsOfRegistration (options: LooseOptions): Promise<string[]> {
+  const app = Fastify({ logger: false })
+  const warnings = await warningsDuring(async () => {
+    await app.register(fastifyJwtAuth, options as FastifyJwtAuthOptions)
+    await app.ready()
+  })
+  await app.close()
+  return warnings.map(warning => `${warning.code}: ${warning.message}`)
+}
 
-  const insecureCase = captureLogs()
-  await insecureCase.app({ secretKey: SECRET, tokenLocation: ['headers', 'cookies'], cookieSamesite: 'None' })
-  t.equal(insecureCase.warnings().length, 1, 'None is none')
-
-  const secure = captureLogs()
-  await secure.app({ secretKey: SECRET, tokenLocation: ['cookies'], cookieSamesite: 'none', cookieSecure: true })
-  t.same(secure.warnings(), [], 'no warning with cookieSecure')
-
-  const noCookies = captureLogs()
-  await noCookies.app({ secretKey: SECRET, cookieSamesite: 'none' })
-  t.same(noCookies.warnings(), [], 'no warning when cookies are not used')
-
-  const lax = captureLogs()
-  await lax.app({ secretKey: SECRET, tokenLocation: ['cookies'] })
-  t.same(lax.warnings(), [], 'no warning with the default SameSite')
+t.test('cookieSamesite none without cookieSecure emits a process warning', async (t) => {
+  t.match(await warningsOfRegistration({ secretKey: SECRET, tokenLocation: ['cookies'], cookieSamesite: 'none' }),
+    [/^FST_JWT_AUTH_INSECURE_COOKIE: .*cookieSamesite "none" without cookieSecure/], 'one warning, with its code')
+  t.equal((await warningsOfRegistration({ secretKey: SECRET, tokenLocation: ['headers', 'cookies'], cookieSamesite: 'None' })).length,
+    1, 'None is none')
+  t.same(await warningsOfRegistration({ secretKey: SECRET, tokenLocation: ['cookies'], cookieSamesite: 'none', cookieSecure: true }),
+    [], 'no warning with cookieSecure')
+  t.same(await warningsOfRegistration({ secretKey: SECRET, cookieSamesite: 'none' }), [],
+    'no warning when cookies are not used')
+  t.same(await warningsOfRegistration({ secretKey: SECRET, tokenLocation: ['cookies'] }), [],
+    'no warning with the default SameSite')
 })
 
-t.test('a short secret is accepted with a warning', async (t) => {
-  const short = captureLogs()
-  const app = await short.app({ secretKey: 'tiny-secret' })
-  t.ok(app.authJwt, 'registered')
-  t.equal(short.warnings().length, 1, 'one warning')
-  t.match(short.warnings()[0], /secretKey is shorter than 32 bytes/)
-  t.notMatch(short.raw(), 'tiny-secret', 'the secret is not logged')
+t.test('a short secret is accepted with a process warning, even with the logger off', async (t) => {
+  const short = await warningsOfRegistration({ secretKey: 'tiny-secret' })
+  t.match(short, [/^FST_JWT_AUTH_WEAK_SECRET: .*secretKey is shorter than 32 bytes/], 'one warning, with its code')
+  t.notMatch(short.join('\n'), 'tiny-secret', 'the secret is not in the warning')
+  t.same(await warningsOfRegistration({ secretKey: SECRET }), [], 'no warning for a long secret')
 
-  const long = captureLogs()
-  await long.app({ secretKey: SECRET })
-  t.same(long.warnings(), [], 'no warning for a long secret')
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  const twice = await warningsDuring(async () => {
+    await app.register(fastifyJwtAuth, { secretKey: 'tiny-secret' })
+    await app.ready()
+    app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'alice' }))
+  })
+  t.equal(twice.length, 1, 'once per registration, not per token')
 })
 
 t.test('explicit options are not touched by register', async (t) => {
   const options = Object.freeze({ secretKey: SECRET, tokenLocation: Object.freeze(['headers', 'headers']) })
   const app = await register(t, options as unknown as LooseOptions)
   t.ok(app.authJwt, 'frozen options are fine')
+})
+
+t.test('an unknown option is refused and the intended one suggested', async (t) => {
+  // The typo registers today in JavaScript and tokens silently live the default 900 s.
+  await rejects(t, { secretKey: SECRET, accesTokenExpires: 60 },
+    /^unknown option accesTokenExpires \(did you mean accessTokenExpires\?\)$/, 'a missing letter')
+  await rejects(t, { secretKey: SECRET, SecretKey: SECRET }, /^unknown option SecretKey \(did you mean secretKey\?\)$/,
+    'another case')
+  await rejects(t, { secretKey: SECRET, cookieSameSite: 'strict' },
+    /^unknown option cookieSameSite \(did you mean cookieSamesite\?\)$/, 'the spelling of the Python originals')
+  await rejects(t, { secretKey: SECRET, denylistEnabeld: true },
+    /^unknown option denylistEnabeld \(did you mean denylistEnabled\?\)$/, 'two letters swapped')
+  await rejects(t, { secretKey: SECRET, expires: 60 }, /^unknown option expires$/, 'nothing close: no suggestion')
+  await rejects(t, { secretKey: SECRET, blacklistEnabled: true }, /^unknown option blacklistEnabled$/,
+    'the environment alias is not an option name')
+  t.throws(() => resolveConfig({ secretKey: SECRET, algorthm: 'HS256' } as FastifyJwtAuthOptions, {}),
+    { code: 'FST_JWT_AUTH_CONFIG', message: /^unknown option algorthm \(did you mean algorithm\?\)$/ },
+    'resolveConfig checks the names itself')
+})
+
+t.test("Fastify's own registration options are not mistaken for ours", async (t) => {
+  const app = await register(t, { secretKey: SECRET, prefix: '/api', logLevel: 'warn', logSerializers: {} })
+  t.ok(app.authJwt, 'prefix, logLevel and logSerializers are accepted')
+})
+
+t.test('an option passed as undefined is refused, naming it', async (t) => {
+  // The usual cause: `secretKey: process.env.JWT_SECRT`, a misspelt variable.
+  const error = await rejects(t, { secretKey: undefined }, /^secretKey was passed as undefined: give it a value, or leave it out/,
+    'secretKey')
+  t.equal(error.statusCode, 500, 'answered as a 500 if it ever reached a request')
+  await rejects(t, { secretKey: SECRET, cookieDomain: undefined }, /^cookieDomain was passed as undefined/, 'any option')
+  await rejects(t, { secretKey: SECRET, tokenInDenylist: undefined }, /^tokenInDenylist was passed as undefined/,
+    'an option that never comes from the environment')
 })

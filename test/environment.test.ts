@@ -1,6 +1,7 @@
 // Options read from AUTHJWT_* variables and from a .env file: each kind of
 // option, bad values, precedence, the BLACKLIST alias, and no fastify.config.
 import fastifyEnv from '@fastify/env'
+import { createSigner } from 'fast-jwt'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import fastifyJwtAuth, { ConfigError, type FastifyJwtAuthOptions } from '../index'
@@ -295,7 +296,8 @@ t.test('register: a malformed variable is not read when its option is given expl
   inEmptyDir(t)
   withEnv(t, { AUTHJWT_SECRET_KEY: SECRET, AUTHJWT_ACCESS_TOKEN_EXPIRES: '15m' })
   t.equal(lifetime(await build(t, { accessTokenExpires: 60 })), 60)
-  t.same(parseEnvironment({ AUTHJWT_ACCESS_TOKEN_EXPIRES: '15m' }, { accessTokenExpires: 60 }), {})
+  t.same(parseEnvironment({ AUTHJWT_ACCESS_TOKEN_EXPIRES: '15m' }, new Set(['accessTokenExpires'])), {},
+    'the variable is not read')
   t.throws(() => parseEnvironment({ AUTHJWT_ACCESS_TOKEN_EXPIRES: '15m' }), { code: 'FST_JWT_AUTH_CONFIG' },
     'read, it fails')
 })
@@ -327,9 +329,11 @@ t.test('precedence: explicit option > environment > default', async (t) => {
     t.equal((await app.inject({ url: '/me', headers: { authorization: token } })).statusCode, 200,
       'headerType "" over "Token"')
   })
-  await t.test('an explicit undefined falls back to the environment', async (t) => {
+  await t.test('an explicit undefined is an error, never a fall-back to the environment', async (t) => {
     withEnv(t, { AUTHJWT_SECRET_KEY: SECRET, AUTHJWT_ACCESS_TOKEN_EXPIRES: '60' })
-    t.equal(lifetime(await build(t, { accessTokenExpires: undefined })), 60)
+    const error = await registrationError(t, { accessTokenExpires: undefined })
+    t.equal(error.code, 'FST_JWT_AUTH_CONFIG', 'a ConfigError')
+    t.match(error.message, /^accessTokenExpires was passed as undefined/, 'names the option')
   })
 })
 
@@ -428,4 +432,63 @@ t.test('the application can use @fastify/env itself, before or after the plugin'
   await after.ready()
   t.same((after as unknown as { config: unknown }).config, { APP_NAME: 'demo', AUTHJWT_HEADER_NAME: 'X-Auth' })
   t.equal(after.hasDecorator('getEnvs'), true, 'getEnvs is the application\'s own')
+})
+
+t.test('key material is one setting: a .env cannot swap the key family under an explicit secret', async (t) => {
+  // The attack: the app passes its secret in code; a .env file in the working
+  // directory names another algorithm and the attacker's public key.
+  const attacker = keys.rsa2
+  inEmptyDir(t, {
+    '.env': `AUTHJWT_ALGORITHM=RS256\nAUTHJWT_PUBLIC_KEY="${attacker.publicKey.replace(/\n/g, '\\n')}"\n`
+  })
+  withEnv(t)
+  const app = await build(t, { secretKey: SECRET })
+  app.get('/me', { preHandler: app.jwtRequired }, async () => ({ ok: true }))
+  const forged = createSigner({ key: attacker.privateKey, algorithm: 'RS256' })({ sub: 'admin', type: 'access' })
+  const response = await app.inject({ url: '/me', headers: { authorization: `Bearer ${forged}` } })
+  t.equal(response.statusCode, 401, "a token signed with the attacker's key is refused")
+  t.equal(response.json().code, 'FST_JWT_AUTH_TOKEN_INVALID', 'as invalid')
+  const own = app.authJwt.createAccessToken({ subject: 'alice' })
+  t.equal(app.authJwt.getUnverifiedJwtHeaders(own).alg, 'HS256', 'the app still signs with its secret')
+  t.equal((await app.inject({ url: '/me', headers: { authorization: `Bearer ${own}` } })).statusCode, 200,
+    "the app's own token passes")
+})
+
+t.test('key material is one setting: any key option in code keeps every key variable unread', async (t) => {
+  inEmptyDir(t)
+  const keyVariables = {
+    AUTHJWT_SECRET_KEY: SECRET,
+    AUTHJWT_PRIVATE_KEY: 'not a key',
+    AUTHJWT_PUBLIC_KEY: 'not a key',
+    AUTHJWT_ALGORITHM: 'not an algorithm',
+    AUTHJWT_DECODE_ALGORITHMS: 'none'
+  }
+  const inCode: Array<[string, FastifyJwtAuthOptions]> = [
+    ['secretKey', { secretKey: 'a-secret-in-code-of-more-than-32-bytes!' }],
+    ['privateKey', { privateKey: keys.ecP256.privateKey, algorithm: 'ES256' }],
+    ['publicKey', { publicKey: keys.ed25519.publicKey, algorithm: 'EdDSA' }]
+  ]
+  for (const [what, options] of inCode) {
+    withEnv(t, keyVariables)
+    const app = await build(t, options)
+    t.ok(app.authJwt, `${what} in code: the malformed key variables are not read`)
+  }
+
+  withEnv(t, { AUTHJWT_SECRET_KEY: SECRET })
+  const algorithmOnly = await registrationError(t, { algorithm: 'HS384' })
+  t.match(algorithmOnly.message, /^secretKey is required for HS384/,
+    'algorithm in code: the secret is not taken from the environment either')
+  const listOnly = await registrationError(t, { decodeAlgorithms: ['HS256'] })
+  t.match(listOnly.message, /^secretKey is required for HS256/, 'decodeAlgorithms in code: likewise')
+
+  t.same(parseEnvironment(keyVariables, new Set(['secretKey', 'privateKey', 'publicKey', 'algorithm', 'decodeAlgorithms'])),
+    {}, 'parseEnvironment reads none of them')
+})
+
+t.test('key material still comes whole from the environment when none is in code', async (t) => {
+  inEmptyDir(t)
+  withEnv(t, { AUTHJWT_ALGORITHM: 'ES256', AUTHJWT_PRIVATE_KEY: keys.ecP256.privateKey.replace(/\n/g, '\\n') })
+  const app = await build(t, { accessTokenExpires: 60 })
+  t.equal(app.authJwt.getUnverifiedJwtHeaders(app.authJwt.createAccessToken({ subject: 'a' })).alg, 'ES256',
+    'algorithm and key from the environment')
 })

@@ -1,12 +1,14 @@
 // Keys: every algorithm round-trips, verify-only and sign-only instances, and
 // every wrong key is a ConfigError that names the setting and never quotes the key.
-import { createPrivateKey, generateKeyPairSync } from 'node:crypto'
-import { Writable } from 'node:stream'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto'
+import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import fastifyJwtAuth, { ConfigError, type Algorithm, type FastifyJwtAuthOptions } from '../index'
 import { resolveKeys } from '../lib/keys'
+import { CERTIFICATE_PEM } from './fixtures/certificate'
 import { keyFor, keys } from './fixtures/keys'
+import { forge } from './helpers/forge'
+import { warningsDuring } from './helpers/warnings'
 
 const SECRET_64 = 'k'.repeat(64)
 
@@ -48,38 +50,14 @@ function quotesNoKey (t: Test, message: string, pem: string, what: string): void
   t.notMatch(message, '-----BEGIN', `${what}: no PEM header in the message`)
 }
 
-function fakeLog (): { log: FastifyBaseLogger, warnings: string[] } {
-  const warnings: string[] = []
-  const noop = (): void => {}
-  const log = { warn: (message: string) => { warnings.push(message) }, info: noop, error: noop, debug: noop } as
-    unknown as FastifyBaseLogger
-  return { log, warnings }
-}
-
-function captureWarnings (): { stream: Writable, warnings: () => string[], raw: () => string } {
-  let raw = ''
-  const stream = new Writable({
-    write (chunk, _encoding, callback) {
-      raw += String(chunk)
-      callback()
-    }
-  })
-  return {
-    stream,
-    warnings: () => raw.split('\n').filter(line => line !== '')
-      .map(line => JSON.parse(line) as { level: number, msg: string })
-      .filter(entry => entry.level === 40).map(entry => entry.msg),
-    raw: () => raw
-  }
-}
-
-async function warningsFor (t: Test, options: LooseOptions): Promise<{ warnings: string[], raw: string }> {
-  const capture = captureWarnings()
-  const app = Fastify({ logger: { level: 'warn', stream: capture.stream } })
+async function warningsFor (t: Test, options: LooseOptions): Promise<string[]> {
+  const app = Fastify({ logger: false })
   t.teardown(() => app.close())
-  await app.register(fastifyJwtAuth, options as FastifyJwtAuthOptions)
-  await app.ready()
-  return { warnings: capture.warnings(), raw: capture.raw() }
+  const warnings = await warningsDuring(async () => {
+    await app.register(fastifyJwtAuth, options as FastifyJwtAuthOptions)
+    await app.ready()
+  })
+  return warnings.map(warning => warning.message)
 }
 
 const ASYMMETRIC: Algorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
@@ -283,24 +261,24 @@ t.test('a publicKey that does not belong to privateKey', async (t) => {
 
 t.test('a short secret is accepted with a warning; a long one is not', async (t) => {
   const short = await warningsFor(t, { secretKey: 'short-secret' })
-  t.equal(short.warnings.length, 1, 'HS256 and 12 bytes: a warning')
-  t.match(short.warnings[0], /secretKey is shorter than 32 bytes, the hash size of HS256/)
-  t.notMatch(short.raw, 'short-secret', 'the secret is not logged')
+  t.equal(short.length, 1, 'HS256 and 12 bytes: a warning')
+  t.match(short[0], /secretKey is shorter than 32 bytes, the hash size of HS256/)
+  t.notMatch(short.join('\n'), 'short-secret', 'the secret is not in the warning')
 
-  t.same((await warningsFor(t, { secretKey: 'x'.repeat(32) })).warnings, [], 'HS256 and 32 bytes: none')
-  t.same((await warningsFor(t, { secretKey: Buffer.alloc(32, 1) })).warnings, [], 'a Buffer of 32 bytes: none')
+  t.same(await warningsFor(t, { secretKey: 'x'.repeat(32) }), [], 'HS256 and 32 bytes: none')
+  t.same(await warningsFor(t, { secretKey: Buffer.alloc(32, 1) }), [], 'a Buffer of 32 bytes: none')
 
   const hs512 = await warningsFor(t, { algorithm: 'HS512', secretKey: 'x'.repeat(32) })
-  t.match(hs512.warnings, [/shorter than 64 bytes, the hash size of HS512/], 'HS512 needs 64 bytes')
-  t.same((await warningsFor(t, { algorithm: 'HS512', secretKey: 'x'.repeat(64) })).warnings, [])
+  t.match(hs512, [/shorter than 64 bytes, the hash size of HS512/], 'HS512 needs 64 bytes')
+  t.same(await warningsFor(t, { algorithm: 'HS512', secretKey: 'x'.repeat(64) }), [])
 
   const mixed = await warningsFor(t, { algorithm: 'HS256', decodeAlgorithms: ['HS512', 'HS256', 'HS384'], secretKey: 'x'.repeat(40) })
-  t.match(mixed.warnings, [/shorter than 64 bytes, the hash size of HS512/], 'the strongest algorithm of decodeAlgorithms counts')
+  t.match(mixed, [/shorter than 64 bytes, the hash size of HS512/], 'the strongest algorithm of decodeAlgorithms counts')
   const ascending = await warningsFor(t, { algorithm: 'HS256', decodeAlgorithms: ['HS256', 'HS384'], secretKey: 'x'.repeat(40) })
-  t.match(ascending.warnings, [/shorter than 48 bytes, the hash size of HS384/], 'in whatever order')
+  t.match(ascending, [/shorter than 48 bytes, the hash size of HS384/], 'in whatever order')
 
   const multibyte = await warningsFor(t, { secretKey: 'é'.repeat(16) })
-  t.same(multibyte.warnings, [], 'bytes are counted, not characters (16 × 2 bytes)')
+  t.same(multibyte, [], 'bytes are counted, not characters (16 × 2 bytes)')
 
   const app = Fastify({ logger: false })
   t.teardown(() => app.close())
@@ -310,24 +288,96 @@ t.test('a short secret is accepted with a warning; a long one is not', async (t)
 })
 
 t.test('resolveKeys', async (t) => {
-  const { log, warnings } = fakeLog()
-
-  t.same(resolveKeys({ secretKey: SECRET_64 }, ['HS256'], log), { signingKey: SECRET_64, verifyingKey: SECRET_64 },
+  t.same(resolveKeys({ secretKey: SECRET_64 }, ['HS256']), { signingKey: SECRET_64, verifyingKey: SECRET_64 },
     'an HS* secret signs and verifies')
-  t.same(warnings, [])
 
-  const signOnly = resolveKeys({ privateKey: keys.rsa.privateKey }, ['RS256'], log)
+  const signOnly = resolveKeys({ privateKey: keys.rsa.privateKey }, ['RS256'])
   t.equal(signOnly.signingKey, keys.rsa.privateKey, 'the private key signs')
   t.equal(signOnly.verifyingKey, keys.rsa.publicKey, 'the derived public key verifies')
 
-  const verifyOnly = resolveKeys({ publicKey: Buffer.from(keys.ecP256.publicKey) }, ['ES256'], log)
+  const verifyOnly = resolveKeys({ publicKey: Buffer.from(keys.ecP256.publicKey) }, ['ES256'])
   t.equal(verifyOnly.signingKey, undefined, 'no signing key on a verify-only instance')
   t.equal(verifyOnly.verifyingKey, keys.ecP256.publicKey, 'the public key as SPKI PEM')
 
-  t.throws(() => resolveKeys({ secretKey: SECRET_64, privateKey: keys.rsa.privateKey }, ['RS256', 'HS256'], log),
+  t.throws(() => resolveKeys({ secretKey: SECRET_64, privateKey: keys.rsa.privateKey }, ['RS256', 'HS256']),
     { code: 'FST_JWT_AUTH_CONFIG', message: /^decodeAlgorithms mixes HS\* and asymmetric algorithms/ })
-  t.throws(() => resolveKeys({ privateKey: keys.rsa.privateKey }, ['HS256'], log),
-    { code: 'FST_JWT_AUTH_CONFIG', message: /^secretKey is required for HS256 \(or set AUTHJWT_SECRET_KEY\)$/ })
-  t.throws(() => resolveKeys({ secretKey: SECRET_64 }, ['PS256', 'PS512'], log),
+  t.throws(() => resolveKeys({ privateKey: keys.rsa.privateKey }, ['HS256']),
+    { code: 'FST_JWT_AUTH_CONFIG', message: /^secretKey is required for HS256: pass it, or set AUTHJWT_SECRET_KEY and pass no key option in code$/ })
+  t.throws(() => resolveKeys({ secretKey: SECRET_64 }, ['PS256', 'PS512']),
     { code: 'FST_JWT_AUTH_CONFIG', message: /^privateKey or publicKey is required for PS256, PS512$/ })
+})
+
+t.test('key material given as secretKey is refused: it would let anyone who has it sign tokens', async (t) => {
+  const certificateDer = new X509Certificate(CERTIFICATE_PEM).raw
+  const publicDer = createPublicKey(keys.rsa.publicKey).export({ type: 'spki', format: 'der' })
+  const privateDer = createPrivateKey(keys.ecP256.privateKey).export({ type: 'pkcs8', format: 'der' })
+  const jwk = JSON.stringify(createPublicKey(keys.rsa.publicKey).export({ format: 'jwk' }))
+  const cases: Array<[string, string | Buffer, RegExp]> = [
+    ['a PEM public key', keys.rsa.publicKey, /^secretKey is a PEM key or certificate, not an HMAC secret/],
+    ['a PEM public key as a Buffer', Buffer.from(keys.ed25519.publicKey), /a PEM key or certificate/],
+    ['a PEM private key', keys.ecP256.privateKey, /a PEM key or certificate/],
+    ['a PEM certificate', CERTIFICATE_PEM, /a PEM key or certificate/],
+    ['a DER certificate', certificateDer, /a DER key or certificate/],
+    ['a JWK', jwk, /^secretKey is a JWK, not an HMAC secret/],
+    ['a JWK set', JSON.stringify({ keys: [JSON.parse(jwk)] }), /a JWK/],
+    ['a DER public key', publicDer, /^secretKey is a DER key or certificate/],
+    ['a DER private key', privateDer, /a DER key or certificate/],
+    ['the base64 body of a public key', publicDer.toString('base64'), /a DER key or certificate/],
+    ['an SSH public key', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGZha2Uta2V5LWZvci10ZXN0aW5nLW9ubHk= me@host', /an SSH public key/]
+  ]
+  for (const [what, secretKey, message] of cases) {
+    const error = await rejects(t, { secretKey }, message, what)
+    t.match(error.message, /use a long random secret for HS\*/, `${what}: the message says what to use instead`)
+    quotesNoKey(t, error.message, Buffer.isBuffer(secretKey) ? secretKey.toString('base64') : secretKey, what)
+  }
+})
+
+t.test('the forgery with a public key as secretKey: the app does not start', async (t) => {
+  // The app is set up with its RSA public key as the HMAC secret. The public
+  // key is public, so anyone can HMAC-sign a token with it.
+  const forged = forge({ payload: { sub: 'admin', type: 'access' }, secret: keys.rsa.publicKey })
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  app.register(fastifyJwtAuth, { secretKey: keys.rsa.publicKey })
+  app.after(() => {
+    app.get('/me', { preHandler: app.jwtRequired }, async () => ({ ok: true }))
+  })
+  await t.rejects(async () => await app.ready(), { code: 'FST_JWT_AUTH_CONFIG' }, 'registration fails')
+  const response = await app.inject({ url: '/me', headers: { authorization: `Bearer ${forged}` } }).catch(error => error)
+  t.not(response.statusCode, 200, 'the forged token never reaches the route')
+})
+
+t.test('ordinary secrets are not mistaken for key material', async (t) => {
+  const secrets: Array<[string, string | Buffer]> = [
+    ['random bytes', randomBytes(64)],
+    ['base64 of random bytes', randomBytes(48).toString('base64')],
+    ['hex', randomBytes(32).toString('hex')],
+    ['text with braces', '{not json, but a long enough passphrase}'],
+    ['JSON that is not a JWK', JSON.stringify({ secret: 'x'.repeat(40) })],
+    ['a passphrase that mentions ssh', 'ssh-rsa is not a key without its base64 body, right?']
+  ]
+  for (const [what, secretKey] of secrets) {
+    const app = await build(t, { secretKey })
+    t.equal(app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'alice' })).sub, 'alice', `${what}: works`)
+  }
+})
+
+t.test('RSA keys under 2048 bits are refused', async (t) => {
+  const weak = generateKeyPairSync('rsa', {
+    modulusLength: 1024,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' }
+  })
+  for (const algorithm of ['RS256', 'PS512'] as Algorithm[]) {
+    const error = await rejects(t, { algorithm, privateKey: weak.privateKey },
+      new RegExp(`^privateKey is an RSA key of 1024 bits: ${algorithm} need at least 2048 bits`), `${algorithm}, private key`)
+    quotesNoKey(t, error.message, weak.privateKey, algorithm)
+  }
+  await rejects(t, { algorithm: 'RS256', publicKey: weak.publicKey },
+    /^publicKey is an RSA key of 1024 bits: RS256 need at least 2048 bits/, 'a verify-only instance too')
+  await rejects(t, { decodeAlgorithms: ['RS256', 'PS256'], algorithm: 'RS256', privateKey: weak.privateKey },
+    /RS256, PS256 need at least 2048 bits/, 'every algorithm is named')
+
+  const app = await build(t, { algorithm: 'RS256', privateKey: keys.rsa.privateKey })
+  t.equal(app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'alice' })).sub, 'alice', '2048 bits work')
 })
