@@ -1,6 +1,6 @@
 // fastify-jwt-auth: the plugin. Builds everything once at registration (the
 // configuration, fast-jwt signers and verifier, the token finder) and adds the
-// decorators of the design; routes without a guard pay nothing.
+// decorators; routes without a guard pay nothing.
 import fastifyCookie from '@fastify/cookie'
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -9,6 +9,7 @@ import { createCookieHelpers } from './lib/cookies'
 import { createDeadlineWatch, DENYLIST_TICK_MS } from './lib/deadlines'
 import { createDenylistCheck } from './lib/denylist-check'
 import { readEnvironment } from './lib/environment'
+import { kGuards, type InstanceGuards } from './lib/exported-guards'
 import { createAuthenticate, createGuard } from './lib/guards'
 import { createInstanceApi } from './lib/instance-api'
 import type { FastifyJwtAuthOptions } from './lib/options'
@@ -38,11 +39,20 @@ async function fastifyJwtAuthPlugin (fastify: FastifyInstance, options: FastifyJ
   const api = createInstanceApi(config, createTokenFactory(config), verifyToken, withDenylistDeadline)
   const parts: RequestAuthJwtParts = { api, authenticate, cookies: createCookieHelpers(config, verifyToken) }
 
+  const guards: InstanceGuards = Object.freeze({
+    access: createGuard(authenticate, 'access'),
+    optional: createGuard(authenticate, 'optional'),
+    refresh: createGuard(authenticate, 'refresh'),
+    fresh: createGuard(authenticate, 'fresh')
+  })
+
   fastify.decorate('authJwt', api)
-  fastify.decorate('jwtRequired', createGuard(authenticate, 'access'))
-  fastify.decorate('jwtOptional', createGuard(authenticate, 'optional'))
-  fastify.decorate('jwtRefreshTokenRequired', createGuard(authenticate, 'refresh'))
-  fastify.decorate('freshJwtRequired', createGuard(authenticate, 'fresh'))
+  fastify.decorate('jwtRequired', guards.access)
+  fastify.decorate('jwtOptional', guards.optional)
+  fastify.decorate('jwtRefreshTokenRequired', guards.refresh)
+  fastify.decorate('freshJwtRequired', guards.fresh)
+  // For the exported guards, which look the plugin up on the route's instance.
+  fastify.decorate(kGuards, guards)
 
   fastify.decorateRequest(kClaims, null)
   fastify.decorateRequest(kToken, null)
@@ -82,6 +92,7 @@ export {
 } from './lib/errors'
 export type { AuthJwtErrorCode } from './lib/errors'
 export { createMemoryDenylist, createRedisDenylist } from './lib/denylist'
+export { freshJwtRequired, jwtOptional, jwtRefreshTokenRequired, jwtRequired } from './lib/exported-guards'
 export type { DenylistStore, MemoryDenylistOptions, RedisDenylistOptions, RedisLike } from './lib/denylist'
 export type { AuthJwt } from './lib/instance-api'
 export type { RequestAuthJwt } from './lib/request-auth-jwt'

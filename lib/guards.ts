@@ -66,12 +66,13 @@ function keep (request: FastifyRequest, claims: AuthJwtClaims, token: string): v
 }
 
 /**
- * A preHandler running the checks. CORS preflight requests (OPTIONS) pass:
- * browsers never send credentials with them.
+ * A preHandler running the checks, whatever the method. OPTIONS is checked
+ * too: a route that answers it (`app.all`, or a method list naming it) runs
+ * its handler for it. CORS preflights never get this far when
+ * `@fastify/cors` answers them, in its onRequest hook.
  */
 export function createGuard (authenticate: Authenticate, requirement: Requirement): preHandlerHookHandler {
   return function guard (request, _reply, done) {
-    if (request.method === 'OPTIONS') return done()
     let pending: Promise<void> | undefined
     try {
       pending = authenticate(request, requirement)

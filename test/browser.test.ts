@@ -3,28 +3,13 @@
 // login → protected call → refresh → logout, checks what scripts can read,
 // and shows that a cross-site form POST carrying the victim's cookies is
 // refused by the double-submit CSRF check.
-import t from 'tap'
-import { existsSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
-import Fastify, { type FastifyInstance } from 'fastify'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import Fastify from 'fastify'
+import type { BrowserContext, Page } from 'playwright-core'
 import type { FastifyJwtAuthOptions } from '../index'
 import { build } from '../examples/cookies'
+import { browserTest, listen, WAIT } from './helpers/browser'
 
 process.env.LOG_LEVEL = 'silent'
-
-const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-  '--no-first-run', '--disable-component-update', '--disable-sync'
-]
-// Bounds every wait on the page: a broken demo fails instead of hanging.
-const WAIT = { timeout: 15_000 }
-
-async function listen (app: FastifyInstance): Promise<number> {
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  return (app.server.address() as AddressInfo).port
-}
 
 /** The demo app on 127.0.0.1, with a side-effecting protected route an attacker would target. */
 async function startVictim (t: tap.Test, options: FastifyJwtAuthOptions = {}): Promise<{ origin: string, transfers: () => number }> {
@@ -94,110 +79,102 @@ async function attack (page: Page, attackerUrl: string, target: string): Promise
   return JSON.parse(await page.textContent('body') as string)
 }
 
-const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (apt-get install chromium); not downloading a browser`
+browserTest('the cookie demo in Chromium', async (t, browser) => {
+  // One page for all (opening one costs about a second); each test starts
+  // with an empty cookie jar.
+  const context: BrowserContext = await browser.newContext()
+  const page: Page = await context.newPage()
 
-if (missing !== undefined && process.env.CI !== undefined) {
-  t.fail(`browser test cannot run on CI: ${missing}`)
-} else {
-  t.test('the cookie demo in Chromium', { skip: missing ?? false }, async t => {
-    const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
-    t.teardown(() => browser.close())
-    // One page for all (opening one costs about a second); each test starts
-    // with an empty cookie jar.
-    const context: BrowserContext = await browser.newContext()
-    const page: Page = await context.newPage()
+  t.test('login → protected call → refresh → logout', async t => {
+    await context.clearCookies()
+    const { origin } = await startVictim(t)
+    await page.goto(`${origin}/`, WAIT)
+    t.equal(await shownCookies(page), '(none)')
+    t.match(await click(page, 'protected'), /^401 .*"code":"FST_JWT_AUTH_MISSING_TOKEN"/, 'nothing works before login')
 
-    t.test('login → protected call → refresh → logout', async t => {
-      await context.clearCookies()
-      const { origin } = await startVictim(t)
-      await page.goto(`${origin}/`, WAIT)
+    await page.fill('#password', 'wrong')
+    t.equal(await click(page, 'login'), '401 {"message":"Bad username or password"}')
+    await page.fill('#password', 'test')
+    t.equal(await click(page, 'login'), '200 {"login":true}')
+
+    t.test('scripts see the CSRF cookies, never the JWT cookies', async t => {
+      const visible = await page.evaluate(() => document.cookie)
+      t.match(visible, /(^|; )csrf_access_token=[0-9a-f-]{36}(;|$)/)
+      t.match(visible, /(^|; )csrf_refresh_token=[0-9a-f-]{36}(;|$)/)
+      t.notMatch(visible, 'access_token_cookie')
+      t.notMatch(visible, 'refresh_token_cookie')
+      t.notMatch(visible, 'eyJ', 'no JWT at all')
+      t.equal(await shownCookies(page), visible, 'the page shows what it can read')
+      // The browser holds them all, with the demo's attributes.
+      const jar = Object.fromEntries((await context.cookies()).map(cookie => [cookie.name, cookie]))
+      t.match(jar.access_token_cookie, { httpOnly: true, path: '/', sameSite: 'Lax' })
+      t.match(jar.refresh_token_cookie, { httpOnly: true, path: '/refresh', sameSite: 'Lax' })
+      t.match(jar.csrf_access_token, { httpOnly: false, path: '/' })
+      t.match(jar.csrf_refresh_token, { httpOnly: false, path: '/' })
+    })
+
+    t.test('the protected call sends the CSRF header and passes', async t => {
+      t.equal(await click(page, 'protected'), '200 {"logged_in_as":"test"}')
+    })
+
+    t.test('refresh replaces the access cookie and its CSRF cookie', async t => {
+      const before = await page.evaluate(() => document.cookie)
+      t.equal(await click(page, 'refresh'), '200 {"refresh":true}')
+      const after = await page.evaluate(() => document.cookie)
+      const csrfIn = (cookies: string) => /csrf_access_token=([^;]+)/.exec(cookies)?.[1]
+      t.ok(csrfIn(after))
+      t.not(csrfIn(after), csrfIn(before), 'a new access token, a new CSRF value')
+      t.equal(await click(page, 'protected'), '200 {"logged_in_as":"test"}', 'the new access cookie works')
+    })
+
+    t.test('logout clears every cookie', async t => {
+      t.equal(await click(page, 'logout'), '200 {"logout":true}')
       t.equal(await shownCookies(page), '(none)')
-      t.match(await click(page, 'protected'), /^401 .*"code":"FST_JWT_AUTH_MISSING_TOKEN"/, 'nothing works before login')
-
-      await page.fill('#password', 'wrong')
-      t.equal(await click(page, 'login'), '401 {"message":"Bad username or password"}')
-      await page.fill('#password', 'test')
-      t.equal(await click(page, 'login'), '200 {"login":true}')
-
-      t.test('scripts see the CSRF cookies, never the JWT cookies', async t => {
-        const visible = await page.evaluate(() => document.cookie)
-        t.match(visible, /(^|; )csrf_access_token=[0-9a-f-]{36}(;|$)/)
-        t.match(visible, /(^|; )csrf_refresh_token=[0-9a-f-]{36}(;|$)/)
-        t.notMatch(visible, 'access_token_cookie')
-        t.notMatch(visible, 'refresh_token_cookie')
-        t.notMatch(visible, 'eyJ', 'no JWT at all')
-        t.equal(await shownCookies(page), visible, 'the page shows what it can read')
-        // The browser holds them all, with the demo's attributes.
-        const jar = Object.fromEntries((await context.cookies()).map(cookie => [cookie.name, cookie]))
-        t.match(jar.access_token_cookie, { httpOnly: true, path: '/', sameSite: 'Lax' })
-        t.match(jar.refresh_token_cookie, { httpOnly: true, path: '/refresh', sameSite: 'Lax' })
-        t.match(jar.csrf_access_token, { httpOnly: false, path: '/' })
-        t.match(jar.csrf_refresh_token, { httpOnly: false, path: '/' })
-      })
-
-      t.test('the protected call sends the CSRF header and passes', async t => {
-        t.equal(await click(page, 'protected'), '200 {"logged_in_as":"test"}')
-      })
-
-      t.test('refresh replaces the access cookie and its CSRF cookie', async t => {
-        const before = await page.evaluate(() => document.cookie)
-        t.equal(await click(page, 'refresh'), '200 {"refresh":true}')
-        const after = await page.evaluate(() => document.cookie)
-        const csrfIn = (cookies: string) => /csrf_access_token=([^;]+)/.exec(cookies)?.[1]
-        t.ok(csrfIn(after))
-        t.not(csrfIn(after), csrfIn(before), 'a new access token, a new CSRF value')
-        t.equal(await click(page, 'protected'), '200 {"logged_in_as":"test"}', 'the new access cookie works')
-      })
-
-      t.test('logout clears every cookie', async t => {
-        t.equal(await click(page, 'logout'), '200 {"logout":true}')
-        t.equal(await shownCookies(page), '(none)')
-        t.same(await context.cookies(), [])
-        t.match(await click(page, 'protected'), /^401 .*"code":"FST_JWT_AUTH_MISSING_TOKEN"/)
-        t.match(await click(page, 'refresh'), /^401 .*Missing cookie refresh_token_cookie/)
-      })
-    })
-
-    // The double-submit check proven in the browser. The victim is
-    // configured with SameSite=None (and Secure, which Chromium accepts on
-    // http://127.0.0.1), so the browser really sends the victim's cookies
-    // with the cross-site form POST: only the CSRF check stands in the way.
-    // The answer, FST_JWT_AUTH_CSRF_MISSING rather than MISSING_TOKEN, shows
-    // that the access cookie did arrive; the attacker's page cannot read the
-    // CSRF cookie of another site, so it cannot send the header.
-    t.test('a cross-site form POST with the victim\'s cookies is refused (SameSite=None)', async t => {
-      await context.clearCookies()
-      const victim = await startVictim(t, { cookieSamesite: 'none', cookieSecure: true })
-      await logIn(page, victim.origin)
-      t.equal(await click(page, 'protected'), '200 {"logged_in_as":"test"}', 'the victim\'s own page works')
-
-      const target = `${victim.origin}/transfer`
-      const attackerUrl = await startAttacker(t, target)
-      const answer = await attack(page, attackerUrl, target)
-      t.same(answer, { statusCode: 401, code: 'FST_JWT_AUTH_CSRF_MISSING', error: 'Unauthorized', message: 'Missing CSRF Token' })
-      t.equal(victim.transfers(), 0, 'the handler never ran')
-
-      // The same route from the victim's page, with the header, goes through.
-      await page.goto(`${victim.origin}/`, WAIT)
-      const ok = await page.evaluate(async () => {
-        const csrf = /csrf_access_token=([^;]+)/.exec(document.cookie)?.[1] ?? ''
-        const response = await fetch('/transfer', { method: 'POST', headers: { 'X-CSRF-Token': csrf } })
-        return response.status
-      })
-      t.equal(ok, 200)
-      t.equal(victim.transfers(), 1)
-    })
-
-    // With the demo's default SameSite=Lax the browser does not even send the
-    // cookies on a cross-site POST: a second, independent defence.
-    t.test('a cross-site form POST carries no cookie at all with SameSite=Lax', async t => {
-      await context.clearCookies()
-      const victim = await startVictim(t)
-      await logIn(page, victim.origin)
-      const target = `${victim.origin}/transfer`
-      const answer = await attack(page, await startAttacker(t, target), target)
-      t.equal(answer.code, 'FST_JWT_AUTH_MISSING_TOKEN')
-      t.equal(victim.transfers(), 0)
+      t.same(await context.cookies(), [])
+      t.match(await click(page, 'protected'), /^401 .*"code":"FST_JWT_AUTH_MISSING_TOKEN"/)
+      t.match(await click(page, 'refresh'), /^401 .*Missing cookie refresh_token_cookie/)
     })
   })
-}
+
+  // The double-submit check proven in the browser. The victim is
+  // configured with SameSite=None (and Secure, which Chromium accepts on
+  // http://127.0.0.1), so the browser really sends the victim's cookies
+  // with the cross-site form POST: only the CSRF check stands in the way.
+  // The answer, FST_JWT_AUTH_CSRF_MISSING rather than MISSING_TOKEN, shows
+  // that the access cookie did arrive; the attacker's page cannot read the
+  // CSRF cookie of another site, so it cannot send the header.
+  t.test('a cross-site form POST with the victim\'s cookies is refused (SameSite=None)', async t => {
+    await context.clearCookies()
+    const victim = await startVictim(t, { cookieSamesite: 'none', cookieSecure: true })
+    await logIn(page, victim.origin)
+    t.equal(await click(page, 'protected'), '200 {"logged_in_as":"test"}', 'the victim\'s own page works')
+
+    const target = `${victim.origin}/transfer`
+    const attackerUrl = await startAttacker(t, target)
+    const answer = await attack(page, attackerUrl, target)
+    t.same(answer, { statusCode: 401, code: 'FST_JWT_AUTH_CSRF_MISSING', error: 'Unauthorized', message: 'Missing CSRF Token' })
+    t.equal(victim.transfers(), 0, 'the handler never ran')
+
+    // The same route from the victim's page, with the header, goes through.
+    await page.goto(`${victim.origin}/`, WAIT)
+    const ok = await page.evaluate(async () => {
+      const csrf = /csrf_access_token=([^;]+)/.exec(document.cookie)?.[1] ?? ''
+      const response = await fetch('/transfer', { method: 'POST', headers: { 'X-CSRF-Token': csrf } })
+      return response.status
+    })
+    t.equal(ok, 200)
+    t.equal(victim.transfers(), 1)
+  })
+
+  // With the demo's default SameSite=Lax the browser does not even send the
+  // cookies on a cross-site POST: a second, independent defence.
+  t.test('a cross-site form POST carries no cookie at all with SameSite=Lax', async t => {
+    await context.clearCookies()
+    const victim = await startVictim(t)
+    await logIn(page, victim.origin)
+    const target = `${victim.origin}/transfer`
+    const answer = await attack(page, await startAttacker(t, target), target)
+    t.equal(answer.code, 'FST_JWT_AUTH_MISSING_TOKEN')
+    t.equal(victim.transfers(), 0)
+  })
+})

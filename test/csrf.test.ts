@@ -108,11 +108,18 @@ t.test('GET is not CSRF-checked by default, even when a wrong CSRF header is sen
   t.same(withHeader.json(), { subject: 'alice' })
 })
 
-t.test('OPTIONS passes unchecked (CORS preflight)', async t => {
+t.test('OPTIONS is authenticated by cookie, without the CSRF header by default', async t => {
   const app = await build()
-  const response = await send(app, { method: 'OPTIONS', access: 'garbage' })
-  t.equal(response.statusCode, 200)
-  t.same(response.json(), { subject: null })
+  const garbage = await send(app, { method: 'OPTIONS', access: 'garbage' })
+  t.equal(garbage.statusCode, 401, 'a garbage cookie is refused on OPTIONS')
+  t.equal(garbage.json().code, 'FST_JWT_AUTH_TOKEN_INVALID', 'the cookie was verified')
+  const none = await send(app, { method: 'OPTIONS' })
+  t.equal(none.statusCode, 401, 'OPTIONS without a cookie is refused')
+  t.equal(none.json().code, 'FST_JWT_AUTH_MISSING_TOKEN', 'refused for the missing token')
+  const access = app.authJwt.createAccessToken({ subject: 'alice' })
+  const ok = await send(app, { method: 'OPTIONS', access })
+  t.equal(ok.statusCode, 200, 'a valid cookie passes: OPTIONS is not among the default csrfMethods')
+  t.same(ok.json(), { subject: 'alice' }, 'the handler sees the verified subject')
 })
 
 t.test('custom csrfMethods', async t => {

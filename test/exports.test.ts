@@ -1,18 +1,22 @@
 // The built package, as users load it: require() and import both give the
-// plugin, with the error classes and store factories as named exports.
+// plugin, with the error classes, store factories and guards as named exports.
 // `npm test` builds dist/ before running the tests.
 import t from 'tap'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import Fastify from 'fastify'
 import * as source from '../index'
+import { bearer, SECRET } from './helpers/app'
 
 const built = join(__dirname, '..', 'dist', 'index.js')
 const names = [
   'fastifyJwtAuth', 'default', 'createMemoryDenylist', 'createRedisDenylist',
   'AuthJwtError', 'MissingTokenError', 'InvalidHeaderError', 'JWTDecodeError', 'RevokedTokenError',
-  'AccessTokenRequired', 'RefreshTokenRequired', 'FreshTokenRequired', 'CSRFError', 'DenylistError', 'ConfigError'
+  'AccessTokenRequired', 'RefreshTokenRequired', 'FreshTokenRequired', 'CSRFError', 'DenylistError', 'ConfigError',
+  'jwtRequired', 'jwtOptional', 'jwtRefreshTokenRequired', 'freshJwtRequired'
 ]
+const guards = ['jwtRequired', 'jwtOptional', 'jwtRefreshTokenRequired', 'freshJwtRequired']
 
 t.test('require() gives the plugin itself', { skip: existsSync(built) ? false : 'run `npm run build` first' }, async t => {
   const plugin = require(built)
@@ -21,7 +25,20 @@ t.test('require() gives the plugin itself', { skip: existsSync(built) ? false : 
   t.equal(plugin.fastifyJwtAuth, plugin)
   for (const name of names) t.ok(plugin[name], name)
   t.equal(plugin[Symbol.for('fastify.display-name')], 'fastify-jwt-auth')
+  for (const name of guards) t.equal(typeof plugin[name], 'function', `require().${name} is a preHandler function`)
 })
+
+t.test('require().jwtRequired protects a route declared before the plugin is registered',
+  { skip: existsSync(built) ? false : 'run `npm run build` first' }, async t => {
+    const plugin = require(built)
+    const app = Fastify({ logger: false })
+    t.teardown(() => app.close())
+    app.get('/x', { preHandler: plugin.jwtRequired }, async () => 'ran')
+    await app.register(plugin, { secretKey: SECRET })
+    t.equal((await app.inject({ url: '/x' })).statusCode, 401, 'no token: refused')
+    const token = app.authJwt.createAccessToken({ subject: 'alice' })
+    t.equal((await app.inject({ url: '/x', headers: bearer(token) })).body, 'ran', 'a valid token passes')
+  })
 
 t.test('import gives the plugin as default and the named exports', { skip: existsSync(built) ? false : 'run `npm run build` first' }, async t => {
   // A real ESM import, not the TypeScript down-levelled one.
@@ -30,6 +47,7 @@ t.test('import gives the plugin as default and the named exports', { skip: exist
   const module = await esmImport(pathToFileURL(built).href)
   t.type(module.default, 'function')
   for (const name of names.filter(name => name !== 'default')) t.ok(module[name], `named export ${name}`)
+  t.equal(module.jwtRequired, require(built).jwtRequired, 'import and require() give the same guard')
 })
 
 t.test('the source entry point exports the same', async t => {

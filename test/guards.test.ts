@@ -157,18 +157,62 @@ t.test('freshJwtRequired', async t => {
   })
 })
 
-t.test('OPTIONS requests pass every guard unchecked', async t => {
+t.test('every guard checks OPTIONS requests too', async t => {
   const app = await buildGuardedApp()
   t.teardown(() => app.close())
-  for (const url of ['/required', '/optional', '/refresh', '/fresh']) {
-    app.options(url, { preHandler: [app.jwtRequired, app.jwtOptional, app.jwtRefreshTokenRequired, app.freshJwtRequired] },
-      async () => ({ preflight: true }))
+  const guards = {
+    '/required': app.jwtRequired,
+    '/optional': app.jwtOptional,
+    '/refresh': app.jwtRefreshTokenRequired,
+    '/fresh': app.freshJwtRequired
   }
-  for (const url of ['/required', '/optional', '/refresh', '/fresh']) {
-    const response = await app.inject({ method: 'OPTIONS', url, headers: bearer('garbage') })
-    t.equal(response.statusCode, 200, url)
-    t.same(response.json(), { preflight: true })
+  for (const [url, guard] of Object.entries(guards)) {
+    app.options(url, { preHandler: guard }, async request => ({ subject: request.authJwt.getJwtSubject() }))
   }
+  const options = (url: string, headers = {}) => app.inject({ method: 'OPTIONS', url, headers })
+  const access = app.authJwt.createAccessToken({ subject: 'opt', fresh: true })
+  const refresh = app.authJwt.createRefreshToken({ subject: 'opt' })
+
+  for (const url of Object.keys(guards)) {
+    const garbage = await options(url, bearer('garbage'))
+    t.equal(garbage.statusCode, 401, `${url}: a garbage token is refused on OPTIONS`)
+    t.equal(garbage.json().code, 'FST_JWT_AUTH_TOKEN_INVALID', `${url}: the token was verified`)
+    const valid = await options(url, bearer(url === '/refresh' ? refresh : access))
+    t.equal(valid.statusCode, 200, `${url}: a valid token passes on OPTIONS`)
+    t.same(valid.json(), { subject: 'opt' }, `${url}: the handler sees the verified subject`)
+  }
+  for (const url of ['/required', '/refresh', '/fresh']) {
+    const bare = await options(url)
+    t.equal(bare.statusCode, 401, `${url}: OPTIONS without a token is refused`)
+    t.equal(bare.json().code, 'FST_JWT_AUTH_MISSING_TOKEN', `${url}: refused for the missing token`)
+  }
+  t.same((await options('/optional')).json(), { subject: null }, 'jwtOptional: OPTIONS without a token runs anonymously')
+})
+
+// A route answering OPTIONS runs its handler for it. A guard that let OPTIONS
+// through would let anyone run the handler, and its side effects, without a
+// token.
+t.test('a bare OPTIONS request does not run the handler of a guarded route', async t => {
+  const app = await buildGuardedApp()
+  t.teardown(() => app.close())
+  let deletions = 0
+  const deleteAccount = async () => {
+    deletions++
+    return { deleted: true }
+  }
+  app.all('/all', { preHandler: app.jwtRequired }, deleteAccount)
+  app.route({ method: ['DELETE', 'OPTIONS'], url: '/listed', preHandler: app.jwtRequired, handler: deleteAccount })
+
+  for (const url of ['/all', '/listed']) {
+    const bare = await app.inject({ method: 'OPTIONS', url })
+    t.equal(bare.statusCode, 401, `${url}: OPTIONS without a token is refused`)
+    t.equal(bare.json().code, 'FST_JWT_AUTH_MISSING_TOKEN', `${url}: refused for the missing token`)
+    t.equal(deletions, 0, `${url}: the handler did not run`)
+  }
+  const token = app.authJwt.createAccessToken({ subject: 'owner' })
+  const allowed = await app.inject({ method: 'OPTIONS', url: '/all', headers: bearer(token) })
+  t.equal(allowed.statusCode, 200, 'OPTIONS with a valid token passes')
+  t.equal(deletions, 1, 'the handler ran for the authenticated request only')
 })
 
 t.test('guards combine in a preHandler array', async t => {

@@ -3,7 +3,14 @@ import type { preHandlerHookHandler } from 'fastify'
 import type { AuthJwt } from '../lib/instance-api'
 import type { RequestAuthJwt } from '../lib/request-auth-jwt'
 
-/** The decorators the plugin adds to the Fastify instance. */
+/**
+ * The decorators the plugin adds to the Fastify instance. The guards among
+ * them exist once the plugin has loaded (`await app.register(…)`); read
+ * earlier they are undefined, which Fastify takes as no preHandler. The
+ * guards exported by the package (`import { jwtRequired } from
+ * 'fastify-jwt-auth'`) work either way. Every guard checks every method,
+ * OPTIONS included.
+ */
 export interface AuthJwtInstanceDecorators {
   /** preHandler: a valid, unrevoked access token. */
   jwtRequired: preHandlerHookHandler

@@ -1,7 +1,7 @@
 // Type tests: compiled by `npm run typecheck` (tsc -p tsconfig.check.json),
 // never run. A public type that breaks fails the build: an assertion that no
 // longer holds, or an @ts-expect-error that no longer finds its error.
-import Fastify, { type FastifyReply, type preHandlerHookHandler } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type preHandlerHookHandler } from 'fastify'
 import { expectTypeOf } from 'expect-type'
 import { Cluster, Redis } from 'ioredis'
 import fastifyJwtAuth, {
@@ -11,6 +11,10 @@ import fastifyJwtAuth, {
   createRedisDenylist,
   DenylistError,
   fastifyJwtAuth as named,
+  freshJwtRequired,
+  jwtOptional,
+  jwtRefreshTokenRequired,
+  jwtRequired,
   type AuthJwtClaims,
   type DenylistStore,
   type FastifyJwtAuthOptions
@@ -87,6 +91,18 @@ app.get('/', { preHandler: [app.jwtRequired, app.freshJwtRequired] }, async (req
   expectTypeOf(request.authJwt.revokeToken()).toEqualTypeOf<Promise<void>>()
   return 'ok'
 })
+
+// Exported guards: preHandlers like the decorators, usable alone, in arrays,
+// and by callers that pass their own callback (as @fastify/auth does).
+expectTypeOf(jwtRequired).toEqualTypeOf<preHandlerHookHandler>()
+expectTypeOf(jwtOptional).toEqualTypeOf<preHandlerHookHandler>()
+expectTypeOf(jwtRefreshTokenRequired).toEqualTypeOf<preHandlerHookHandler>()
+expectTypeOf(freshJwtRequired).toEqualTypeOf<preHandlerHookHandler>()
+app.get('/exported', { preHandler: jwtRequired }, async request => request.authJwt.getJwtSubject())
+app.post('/exported', { preHandler: [jwtRequired, freshJwtRequired, jwtOptional, jwtRefreshTokenRequired] }, async () => 'ok')
+app.route({ method: ['GET', 'OPTIONS'], url: '/all', preHandler: jwtOptional, handler: async () => 'ok' })
+type CallbackCaller = (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void
+expectTypeOf(jwtRequired).toExtend<CallbackCaller>()
 
 // Errors
 expectTypeOf(new DenylistError('x')).toMatchTypeOf<AuthJwtError>()
