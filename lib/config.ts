@@ -2,6 +2,7 @@
 // complete configuration. Every problem is a ConfigError naming the setting.
 import type { TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { checkCookiePrefixes } from './cookie-prefixes'
 import { createMemoryDenylist } from './denylist/memory-store'
 import type { DenylistStore } from './denylist/store'
 import type { EnvironmentOptions } from './environment'
@@ -68,6 +69,7 @@ export function resolveConfig (options: FastifyJwtAuthOptions, environment: Envi
     tokenInDenylist: checked.tokenInDenylist,
     denylistStore: checked.denylistStore ?? createMemoryDenylist()
   }
+  checkCookiePrefixes(resolved)
   if (resolved.cookieSamesite === 'none' && !resolved.cookieSecure &&
       resolved.tokenLocation.includes('cookies')) {
     emitConfigWarning('FST_JWT_AUTH_INSECURE_COOKIE',

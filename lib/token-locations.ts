@@ -1,10 +1,12 @@
 // Finds the token of a request in the configured locations, in their order.
 // An absent token moves on to the next location; a present but bad one fails
-// at once, so that a broken header is never hidden by a cookie behind it.
+// at once, so that a broken header is never hidden by a cookie behind it. A
+// header or cookie sent twice fails too: Node and the cookie parser would
+// silently keep one copy, chosen by whoever sent or planted it first.
 import type { FastifyRequest } from 'fastify'
 import type { AuthJwtConfig } from './config'
 import { isWebSocketUpgrade } from './csrf'
-import { CSRFError, InvalidHeaderError, invalidTokenError, MissingTokenError } from './errors'
+import { ConfigError, CSRFError, InvalidHeaderError, invalidTokenError, MissingTokenError } from './errors'
 import type { TokenLocation, TokenType } from './options'
 
 export interface FoundToken {
@@ -77,6 +79,14 @@ function headerLocation ({ headerName, headerType }: AuthJwtConfig): Location {
     read (request) {
       const value = request.headers[key]
       if (value === undefined) return undefined
+      // Node (HTTP/1.1 and HTTP/2) keeps only the first of repeated Authorization
+      // headers, so "alice's token + garbage" would be alice: count the raw copies.
+      const rawHeaders: unknown = request.raw.rawHeaders
+      // Without the raw list a repeat cannot be ruled out: fail closed.
+      if (!Array.isArray(rawHeaders)) {
+        throw new ConfigError(`Cannot check the ${headerName} header: the server gives requests no rawHeaders`)
+      }
+      if (isRepeatedHeader(rawHeaders, key)) throw new InvalidHeaderError(`${headerName} header sent more than once`)
       // Node joins most repeated headers; one it keeps as a list is a bad header too.
       if (typeof value !== 'string') throw badHeader()
       return { token: tokenOf(value), csrf: undefined }
@@ -85,8 +95,40 @@ function headerLocation ({ headerName, headerType }: AuthJwtConfig): Location {
   }
 }
 
+/**
+ * Whether the raw header list (name, value, name, value, …) names the header
+ * `lowercase` more than once. Runs on every request that sends the header: it
+ * compares lengths first and allocates nothing.
+ */
+function isRepeatedHeader (rawHeaders: string[], lowercase: string): boolean {
+  let seen = false
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]
+    if (name.length === lowercase.length && equalsIgnoringCase(name, lowercase)) {
+      if (seen) return true
+      seen = true
+    }
+  }
+  return false
+}
+
+/** `name` equals `lowercase` when ASCII letters are lowercased, without building a new string. */
+function equalsIgnoringCase (name: string, lowercase: string): boolean {
+  if (name === lowercase) return true
+  for (let i = 0; i < name.length; i++) {
+    let code = name.charCodeAt(i)
+    if (code >= 65 && code <= 90) code += 32
+    if (code !== lowercase.charCodeAt(i)) return false
+  }
+  return true
+}
+
 function cookieLocation (config: AuthJwtConfig): Location {
   const names = { access: config.accessCookieKey, refresh: config.refreshCookieKey }
+  // The page's scripts read the CSRF cookie: a second copy would feed them another value.
+  const csrfNames = config.cookieCsrfProtect
+    ? { access: config.accessCsrfCookieKey, refresh: config.refreshCsrfCookieKey }
+    : undefined
   const csrfHeaders = {
     access: config.accessCsrfHeaderName.toLowerCase(),
     refresh: config.refreshCsrfHeaderName.toLowerCase()
@@ -104,8 +146,14 @@ function cookieLocation (config: AuthJwtConfig): Location {
 
   return {
     read (request, type) {
+      const header = request.headers.cookie
+      if (header === undefined) return undefined
+      // The cookie parser keeps the first of two same-named cookies, and a
+      // sibling subdomain can plant one that the browser sends first.
+      rejectRepeatedCookie(header, names[type])
+      if (csrfNames !== undefined) rejectRepeatedCookie(header, csrfNames[type])
       // An unset cookie comes back empty until the browser drops it: no token.
-      const token = cookiesOf(request)[names[type]]
+      const token = cookiesOf(request, header)[names[type]]
       if (token === undefined || token === '') return undefined
       const checked = config.cookieCsrfProtect && (csrfMethods.has(request.method) || isWebSocketUpgrade(request))
       return { token, csrf: checked ? csrfSent(request, type) : undefined }
@@ -116,10 +164,56 @@ function cookieLocation (config: AuthJwtConfig): Location {
 
 // @fastify/cookie parses the Cookie header in its onRequest hook, unless the
 // app registered it with `hook: false`: then the header is parsed here.
-function cookiesOf (request: FastifyRequest): Record<string, string | undefined> {
-  if (request.cookies != null) return request.cookies
-  const header = request.headers.cookie
-  return header === undefined ? {} : request.server.parseCookie(header)
+function cookiesOf (request: FastifyRequest, header: string): Record<string, string | undefined> {
+  return request.cookies ?? request.server.parseCookie(header)
+}
+
+function rejectRepeatedCookie (header: string, name: string): void {
+  if (isRepeatedCookie(header, name)) throw new InvalidHeaderError(`Cookie ${name} sent more than once`)
+}
+
+/**
+ * Whether the Cookie header holds cookie `name` more than once. Pairs and
+ * names are found exactly as the `cookie` package's parser finds them
+ * (the one @fastify/cookie uses), so that every spelling it reads as `name`
+ * counts: spaces or tabs around the name, an empty value, several Cookie
+ * headers joined with "; ". A piece without "=" is no cookie to it, nor here.
+ */
+export function isRepeatedCookie (header: string, name: string): boolean {
+  // Two copies need the name twice in the text: almost every request stops here.
+  const first = header.indexOf(name)
+  if (first === -1 || header.indexOf(name, first + name.length) === -1) return false
+  const length = header.length
+  let seen = false
+  let index = 0
+  do {
+    const equals = header.indexOf('=', index)
+    if (equals === -1) break
+    let end = header.indexOf(';', index)
+    if (end === -1) end = length
+    if (equals > end) {
+      // The pieces before this "=" have none: the name starts after the last ";" before it.
+      index = header.lastIndexOf(';', equals - 1) + 1
+      continue
+    }
+    if (isCookieName(header, index, equals, name)) {
+      if (seen) return true
+      seen = true
+    }
+    index = end + 1
+  } while (index < length)
+  return false
+}
+
+/** Whether header[start, end), without the spaces and tabs around it, is `name`. */
+function isCookieName (header: string, start: number, end: number, name: string): boolean {
+  while (start < end && isBlank(header.charCodeAt(start))) start++
+  while (end > start && isBlank(header.charCodeAt(end - 1))) end--
+  return end - start === name.length && header.startsWith(name, start)
+}
+
+function isBlank (code: number): boolean {
+  return code === 32 || code === 9
 }
 
 function queryLocation ({ queryStringName }: AuthJwtConfig): Location {
