@@ -93,7 +93,7 @@ export {
 export type { AuthJwtErrorCode } from './lib/errors'
 export { createMemoryDenylist, createRedisDenylist } from './lib/denylist'
 export { freshJwtRequired, jwtOptional, jwtRefreshTokenRequired, jwtRequired } from './lib/exported-guards'
-export type { DenylistStore, MemoryDenylistOptions, RedisDenylistOptions, RedisLike } from './lib/denylist'
+export type { DenylistStore, MemoryDenylistOptions, RedisDenylistOptions, RedisLike, TokenIdentity } from './lib/denylist'
 export type { AuthJwt } from './lib/instance-api'
 export type { RequestAuthJwt } from './lib/request-auth-jwt'
 export type { CreateAccessTokenOptions, CreateTokenOptions } from './lib/token-factory'

@@ -41,12 +41,16 @@ export function createDenylistCheck (config: AuthJwtConfig, withDeadline: WithDe
   }
 }
 
-/** The store lookup; synchronous when the store can answer at once (the memory store). */
+/**
+ * The store lookup; synchronous when the store can answer at once (the memory
+ * store). The store gets the token's subject and iat too: it may have folded
+ * that subject's revocations into one entry.
+ */
 function defaultHook (store: DenylistStore): (claims: AuthJwtClaims) => boolean | Promise<boolean> {
   const lookupNow = (store as Partial<SynchronousLookup>)[kLookupNow]
   return lookupNow === undefined
-    ? claims => store.has(claims.jti as string)
-    : claims => lookupNow(claims.jti as string)
+    ? claims => store.has(claims.jti as string, { subject: claims.sub, issuedAt: claims.iat })
+    : claims => lookupNow(claims.jti as string, claims.sub, claims.iat)
 }
 
 function verdict (revoked: unknown): void {

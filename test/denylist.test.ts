@@ -14,6 +14,7 @@ import fastifyJwtAuth, {
   type FastifyJwtAuthOptions,
   type TokenInDenylist
 } from '../index'
+import type { TokenIdentity } from '../lib/denylist'
 
 const SECRET = 'a-denylist-test-secret-long-enough-for-hs256'
 const REVOKED = {
@@ -103,21 +104,26 @@ function recordingHook (answer: TokenInDenylist) {
   return { hook, calls }
 }
 
-// The memory store, with its calls recorded.
+// The memory store, with its calls recorded. Without the memory store's
+// synchronous lookup, so the guards take the promise path.
 function recordingStore (inner: DenylistStore = createMemoryDenylist()) {
   const added: Array<[string, number | null]> = []
+  const addedTokens: Array<TokenIdentity | undefined> = []
   const looked: string[] = []
+  const lookedTokens: Array<TokenIdentity | undefined> = []
   const store: DenylistStore = {
-    async add (jti, expiresAt) {
+    async add (jti, expiresAt, token) {
       added.push([jti, expiresAt])
-      return inner.add(jti, expiresAt)
+      addedTokens.push(token)
+      return inner.add(jti, expiresAt, token)
     },
-    has (jti) {
+    has (jti, token) {
       looked.push(jti)
-      return inner.has(jti)
+      lookedTokens.push(token)
+      return inner.has(jti, token)
     }
   }
-  return { store, added, looked, inner }
+  return { store, added, addedTokens, looked, lookedTokens, inner }
 }
 
 // A signed token with exactly these claims (no jti unless given).
@@ -186,14 +192,20 @@ t.test('denylistTokenChecks decides which token types are checked', async t => {
   ]
   for (const { checks, access, refresh } of cases) {
     t.test(`[${checks.join(', ')}]`, async t => {
-      const { store, looked } = recordingStore()
+      const { store, looked, inner } = recordingStore()
       const { app } = await build({ denylistTokenChecks: checks, denylistStore: store })
       t.teardown(() => app.close())
       const accessToken = app.authJwt.createAccessToken({ subject: 'alice', fresh: true })
       const refreshToken = app.authJwt.createRefreshToken({ subject: 'alice' })
-      // Revoking works whatever is checked: the store takes both.
-      await app.authJwt.revokeToken(accessToken)
-      await app.authJwt.revokeToken(refreshToken)
+      // Both are in the store (revokeToken refuses the unchecked type, so
+      // those go in directly): only the checked types are refused.
+      for (const token of [accessToken, refreshToken]) {
+        const claims = app.authJwt.decodeToken(token)
+        const identity = { subject: claims.sub, issuedAt: claims.iat }
+        if (checks.includes(claims.type as 'access' | 'refresh')) await app.authJwt.revokeToken(token)
+        else await inner.add(claims.jti as string, claims.exp as number, identity)
+        t.equal(await inner.has(claims.jti as string, identity), true, `the ${claims.type} token is in the store`)
+      }
 
       for (const url of ['/required', '/optional', '/fresh']) {
         const response = await app.inject({ url, headers: bearer(accessToken) })
@@ -630,12 +642,56 @@ t.test('revokeToken', async t => {
     const { app } = await build({ denylistStore: createMemoryDenylist({ maxEntries: 1 }) })
     t.teardown(() => app.close())
     const first = app.authJwt.createAccessToken({ subject: 'alice' })
-    const second = app.authJwt.createAccessToken({ subject: 'alice' })
+    const second = app.authJwt.createAccessToken({ subject: 'bob' })
     await app.authJwt.revokeToken(first)
     const response = await app.inject({ method: 'DELETE', url: '/access-revoke', headers: bearer(second) })
-    t.equal(response.statusCode, 500)
-    t.equal(response.json().code, 'FST_JWT_AUTH_DENYLIST_FAILED')
+    t.equal(response.statusCode, 500, 'the logout fails')
+    t.same(response.json(), {
+      statusCode: 500,
+      code: 'FST_JWT_AUTH_DENYLIST_FAILED',
+      error: 'Internal Server Error',
+      message: 'The denylist is full: revocation refused'
+    }, 'with a fixed message that does not reveal maxEntries')
     t.same((await app.inject({ url: '/required', headers: bearer(first) })).json(), REVOKED, 'the first stays revoked')
+  })
+
+  t.test('the store gets the token\'s subject and iat with each revocation', async t => {
+    const { store, added, addedTokens } = recordingStore()
+    const { app } = await build({ denylistStore: store })
+    t.teardown(() => app.close())
+    const byName = app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'alice' }))
+    const byNumber = app.authJwt.decodeToken(app.authJwt.createRefreshToken({ subject: 42 }))
+    await app.authJwt.revokeToken(byName)
+    await app.authJwt.revokeToken(byNumber)
+    t.same(added, [[byName.jti, byName.exp], [byNumber.jti, byNumber.exp]], 'jti and expiry as before')
+    t.same(addedTokens, [
+      { subject: 'alice', issuedAt: byName.iat },
+      { subject: 42, issuedAt: byNumber.iat }
+    ], 'and the identity, the subject keeping its type')
+    t.type(byName.iat, 'number', 'the tokens have an iat')
+
+    const withoutIat = createSigner({ key: SECRET, noTimestamp: true })({ sub: 'carol', jti: 'no-iat', type: 'access' })
+    t.equal(app.authJwt.decodeToken(withoutIat).iat, undefined, 'this token has no iat')
+    await app.authJwt.revokeToken(withoutIat)
+    t.same(addedTokens[2], { subject: 'carol', issuedAt: undefined }, 'a token without iat: issuedAt undefined')
+    t.same((await app.inject({ url: '/required', headers: bearer(withoutIat) })).json(), REVOKED, 'and it is refused')
+  })
+
+  t.test('claims built by hand with a bad sub or iat are a TypeError, and nothing is stored', async t => {
+    const { store, added } = recordingStore()
+    const { app } = await build({ denylistStore: store })
+    t.teardown(() => app.close())
+    const bad: unknown[] = [
+      { jti: 'j1' },
+      { jti: 'j2', sub: '' },
+      { jti: 'j3', sub: { id: 1 } },
+      { jti: 'j4', sub: 'alice', iat: '1700000000' },
+      { jti: 'j5', sub: 'alice', iat: NaN }
+    ]
+    for (const claims of bad) {
+      await t.rejects(app.authJwt.revokeToken(claims as AuthJwtClaims), TypeError, `${JSON.stringify(claims)}: TypeError`)
+    }
+    t.same(added, [], 'nothing was stored')
   })
 })
 
@@ -668,6 +724,120 @@ t.test('a revocation lasts until the token expires', async t => {
     t.equal(await store.has(jti as string), false, 'forgotten once the token has expired')
     t.equal((await app.inject({ url: '/required', headers: bearer(token) })).json().code, 'FST_JWT_AUTH_TOKEN_EXPIRED',
       'the token is refused as expired from then on')
+  })
+})
+
+t.test('revokeToken refuses a token type that denylistTokenChecks does not check', async t => {
+  const configError = (type: string) => ({
+    constructor: ConfigError,
+    code: 'FST_JWT_AUTH_CONFIG',
+    message: new RegExp(`${type} tokens.*denylistTokenChecks`)
+  })
+
+  t.test('[refresh]: access tokens, and tokens without type, are refused on both APIs', async t => {
+    const { store, added } = recordingStore()
+    const { app } = await build({ denylistTokenChecks: ['refresh'], denylistStore: store })
+    t.teardown(() => app.close())
+    const access = app.authJwt.createAccessToken({ subject: 'alice' })
+    const untyped = signRaw({ sub: 'alice', jti: 'untyped-jti' })
+
+    await t.rejects(app.authJwt.revokeToken(access), configError('access'), 'fastify.authJwt.revokeToken(encoded)')
+    await t.rejects(app.authJwt.revokeToken(app.authJwt.decodeToken(access)), configError('access'),
+      'fastify.authJwt.revokeToken(claims)')
+    await t.rejects(app.authJwt.revokeToken(untyped), configError('access'), 'a token without type counts as access')
+
+    const own = await app.inject({ method: 'DELETE', url: '/revoke-unguarded', headers: bearer(access) })
+    t.equal(own.statusCode, 401, 'an unguarded route has no verified token to revoke')
+    const current = await app.inject({ method: 'DELETE', url: '/access-revoke', headers: bearer(access) })
+    t.equal(current.statusCode, 500, 'request.authJwt.revokeToken() fails')
+    t.equal(current.json().code, 'FST_JWT_AUTH_CONFIG', 'with the configuration error')
+    const caller = app.authJwt.createAccessToken({ subject: 'bob' })
+    const given = await app.inject({ method: 'DELETE', url: '/revoke-given', headers: bearer(caller), payload: { token: access } })
+    t.equal(given.json().code, 'FST_JWT_AUTH_CONFIG', 'request.authJwt.revokeToken(token) fails alike')
+    t.same(added, [], 'the store was never touched')
+
+    const refresh = app.authJwt.createRefreshToken({ subject: 'alice' })
+    t.equal((await app.inject({ method: 'DELETE', url: '/refresh-revoke', headers: bearer(refresh) })).statusCode, 200,
+      'a refresh token is revoked as before')
+    t.same((await app.inject({ method: 'POST', url: '/refresh', headers: bearer(refresh) })).json(), REVOKED,
+      'and refused afterwards')
+  })
+
+  t.test('[access]: refresh tokens are refused', async t => {
+    const { store, added } = recordingStore()
+    const { app } = await build({ denylistTokenChecks: ['access'], denylistStore: store })
+    t.teardown(() => app.close())
+    const refresh = app.authJwt.createRefreshToken({ subject: 'alice' })
+    await t.rejects(app.authJwt.revokeToken(refresh), configError('refresh'), 'fastify.authJwt.revokeToken')
+    const response = await app.inject({ method: 'DELETE', url: '/refresh-revoke', headers: bearer(refresh) })
+    t.equal(response.statusCode, 500, 'request.authJwt.revokeToken() fails')
+    t.equal(response.json().code, 'FST_JWT_AUTH_CONFIG', 'with the configuration error')
+    t.same(added, [], 'the store was never touched')
+  })
+
+  t.test('[]: every type is refused, and claims of a type the plugin does not issue too', async t => {
+    const { store, added } = recordingStore()
+    const { app } = await build({ denylistTokenChecks: [], denylistStore: store })
+    t.teardown(() => app.close())
+    await t.rejects(app.authJwt.revokeToken(app.authJwt.createAccessToken({ subject: 'a' })), configError('access'), 'access')
+    await t.rejects(app.authJwt.revokeToken(app.authJwt.createRefreshToken({ subject: 'a' })), configError('refresh'), 'refresh')
+    const odd = { sub: 'a', jti: 'odd', type: 'id' } as unknown as AuthJwtClaims
+    await t.rejects(app.authJwt.revokeToken(odd), {
+      constructor: ConfigError,
+      message: 'revokeToken cannot revoke tokens of this type: denylistTokenChecks does not check them'
+    }, 'a type of its own')
+    t.same(added, [], 'the store was never touched')
+  })
+})
+
+t.test('custom stores written for add(jti, expiresAt) and has(jti) work unchanged', async t => {
+  const revoked = new Map<string, number | null>()
+  // No third argument, no second one for has: the contract before stores got the token's identity.
+  const store: DenylistStore = {
+    async add (jti: string, expiresAt: number | null) { revoked.set(jti, expiresAt) },
+    async has (jti: string) { return revoked.has(jti) }
+  }
+  const { app } = await build({ denylistStore: store })
+  t.teardown(() => app.close())
+  const access = app.authJwt.createAccessToken({ subject: 'alice' })
+  const sibling = app.authJwt.createAccessToken({ subject: 'alice' })
+  const refresh = app.authJwt.createRefreshToken({ subject: 'alice' })
+  t.equal((await app.inject({ method: 'DELETE', url: '/access-revoke', headers: bearer(access) })).statusCode, 200,
+    'request.authJwt.revokeToken() writes to it')
+  await app.authJwt.revokeToken(refresh)
+  t.same([...revoked.keys()], [app.authJwt.getJti(access), app.authJwt.getJti(refresh)], 'both jtis reached the store')
+  t.same((await app.inject({ url: '/required', headers: bearer(access) })).json(), REVOKED, 'the revoked access token is refused')
+  t.same((await app.inject({ method: 'POST', url: '/refresh', headers: bearer(refresh) })).json(), REVOKED,
+    'the revoked refresh token is refused')
+  t.equal((await app.inject({ url: '/required', headers: bearer(sibling) })).statusCode, 200, 'another token passes')
+})
+
+t.test('lookups hand the token\'s subject and iat to the store, so a folded subject is refused', async t => {
+  // One revocation listed per subject: the second folds alice's into a cut-off.
+  const memory = () => createMemoryDenylist({ maxEntriesPerSubject: 1 })
+  const { store: promiseStore, lookedTokens } = recordingStore(memory())
+  const stores: Array<[string, DenylistStore]> = [['synchronous lookup', memory()], ['has()', promiseStore]]
+  for (const [name, store] of stores) {
+    t.test(name, async t => {
+      const { app } = await build({ denylistStore: store })
+      t.teardown(() => app.close())
+      // Issued before the fold, so at or before its cut-off.
+      const sibling = app.authJwt.createAccessToken({ subject: 'alice' })
+      const bobs = app.authJwt.createAccessToken({ subject: 'bob' })
+      await app.authJwt.revokeToken(app.authJwt.createAccessToken({ subject: 'alice' }))
+      t.equal((await app.inject({ url: '/required', headers: bearer(sibling) })).statusCode, 200,
+        'one revocation: alice\'s other token passes')
+      await app.authJwt.revokeToken(app.authJwt.createRefreshToken({ subject: 'alice' }))
+      t.same((await app.inject({ url: '/required', headers: bearer(sibling) })).json(), REVOKED,
+        'after the fold, alice\'s older tokens are refused')
+      t.equal((await app.inject({ url: '/required', headers: bearer(bobs) })).statusCode, 200, 'bob is untouched')
+    })
+  }
+  t.test('the identity given to has()', async t => {
+    t.ok(lookedTokens.length > 0, 'has() was called')
+    for (const token of lookedTokens) {
+      t.match(token, { subject: /^(alice|bob)$/, issuedAt: Number }, 'with the subject and the iat')
+    }
   })
 })
 

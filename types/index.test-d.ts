@@ -17,7 +17,8 @@ import fastifyJwtAuth, {
   jwtRequired,
   type AuthJwtClaims,
   type DenylistStore,
-  type FastifyJwtAuthOptions
+  type FastifyJwtAuthOptions,
+  type TokenIdentity
 } from 'fastify-jwt-auth'
 
 // Users type their own claims by augmenting the module.
@@ -52,6 +53,12 @@ expectTypeOf(createRedisDenylist).parameter(0).toHaveProperty('set')
 // ioredis clients, single-node and Cluster, fit the structural client type.
 expectTypeOf(createRedisDenylist(new Redis({ lazyConnect: true }), { prefix: 'app:', timeoutMs: 500 })).toEqualTypeOf<DenylistStore>()
 expectTypeOf(createRedisDenylist(new Cluster([]))).toEqualTypeOf<DenylistStore>()
+// A store written against the two-argument methods still fits; the token's identity is optional.
+const twoArgumentStore = { add: async (_jti: string, _expiresAt: number | null) => {}, has: async (_jti: string) => false }
+expectTypeOf(twoArgumentStore).toMatchTypeOf<DenylistStore>()
+expectTypeOf<DenylistStore['has']>().parameter(1).toEqualTypeOf<TokenIdentity | undefined>()
+expectTypeOf<TokenIdentity>().toEqualTypeOf<{ subject: string | number, issuedAt?: number | undefined }>()
+expectTypeOf(createMemoryDenylist({ maxEntries: 10, maxEntriesPerSubject: 5 })).toEqualTypeOf<DenylistStore>()
 // @ts-expect-error a client without mget() cannot answer lookups
 createRedisDenylist({ set: async () => 'OK', exists: async () => 0 })
 

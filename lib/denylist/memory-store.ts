@@ -1,54 +1,100 @@
 import { ConfigError, DenylistError } from '../errors'
-import { assertExpiresAt, assertJti, kLookupNow, type DenylistStore, type SynchronousLookup } from './store'
+import {
+  assertExpiresAt,
+  assertJti,
+  assertTokenIdentity,
+  kLookupNow,
+  type DenylistStore,
+  type SynchronousLookup,
+  type TokenIdentity
+} from './store'
 
 export interface MemoryDenylistOptions {
-  /** Most unexpired revocations kept at once (default 100 000). */
+  /** Most unexpired revocations kept at once (default 100 000); a subject's cut-off counts as one. */
   maxEntries?: number
+  /**
+   * Most revocations kept one by one for a single subject (default 100). One
+   * more folds them into a cut-off that revokes every token of that subject
+   * issued until then, so that one account cannot fill the store for everyone.
+   */
+  maxEntriesPerSubject?: number
 }
 
 const DEFAULT_MAX_ENTRIES = 100_000
+const DEFAULT_MAX_ENTRIES_PER_SUBJECT = 100
+
+// A fixed text: the 500 reaches clients, and the limit would tell an attacker
+// how many revocations fill the store.
+const FULL_MESSAGE = 'The denylist is full: revocation refused'
+
+/** What the store holds for one subject. */
+interface SubjectRevocations {
+  readonly subject: string | number
+  /** The subject's jtis listed one by one → their token's issuedAt (undefined when it had none). */
+  readonly listed: Map<string, number | undefined>
+  /** Until when (epoch ms) the cut-off holds; 0 when there is none, Infinity for ever. */
+  cutoffUntil: number
+  /** While the cut-off holds, every token of the subject issued at or before this (epoch seconds) is revoked. */
+  cutoffIssuedAt: number
+}
 
 /**
  * The embedded denylist: one process, lost on restart. Bounded, and it forgets
  * a revocation once its token has expired. It runs no timer, so nothing keeps
  * the process alive: expired entries are dropped by the calls themselves.
+ *
+ * One subject keeps at most `maxEntriesPerSubject` revocations listed one by
+ * one. Past that they are folded into a single cut-off for the subject, which
+ * over-revokes only that subject (its other tokens issued until then), so
+ * that a loop of logins and logouts from one account cannot fill the store
+ * and stop everyone else's revocations.
  */
 export function createMemoryDenylist (options: MemoryDenylistOptions = {}): DenylistStore {
-  const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES
-  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
-    throw new ConfigError('maxEntries must be a positive integer')
-  }
+  const maxEntries = positiveInteger(options.maxEntries ?? DEFAULT_MAX_ENTRIES, 'maxEntries')
+  const maxEntriesPerSubject = positiveInteger(options.maxEntriesPerSubject ?? DEFAULT_MAX_ENTRIES_PER_SUBJECT, 'maxEntriesPerSubject')
 
-  // jti → expiry in epoch milliseconds; Infinity when revoked forever.
+  // jti → expiry in epoch milliseconds; Infinity when revoked forever. The
+  // lookup of a token nobody revoked costs one get here.
   const entries = new Map<string, number>()
+  // The subject of each listed jti that came with one.
+  const owners = new Map<string, SubjectRevocations>()
+  // Two maps, so that the subject '1' and the subject 1 stay apart without
+  // building a key for each lookup.
+  const stringSubjects = new Map<string | number, SubjectRevocations>()
+  const numberSubjects = new Map<string | number, SubjectRevocations>()
+  // How many subjects have a cut-off: while none does, a lookup never reads
+  // the subject maps. Each cut-off takes one of maxEntries.
+  let cutoffs = 0
 
-  // A min-heap of the finite expiries, so that each add can drop whatever has
-  // expired by looking at the top only: every entry is pushed and popped once,
-  // O(log n) amortised, and never a scan of the whole map. Two parallel
-  // arrays rather than node objects, so a push allocates nothing. A node is
-  // stale when the map no longer holds that jti with that expiry (has() forgot
-  // it, or a later add extended it); stale nodes are skipped as they surface.
+  // A min-heap of the finite expiries, of entries (keyed by jti) and of
+  // cut-offs (keyed by their subject's record), so that each add can drop
+  // whatever has expired by looking at the top only: every node is pushed and
+  // popped once, O(log n) amortised, and never a scan of the whole map. Two
+  // parallel arrays rather than node objects, so a push allocates nothing. A
+  // node is stale when its entry or cut-off no longer has that expiry (a
+  // lookup forgot it, a fold dropped it, or a later add extended it); stale
+  // nodes are skipped as they surface.
   const heapAt: number[] = []
-  const heapJti: string[] = []
+  const heapKey: Array<string | SubjectRevocations> = []
 
-  function push (at: number, jti: string): void {
+  function push (at: number, key: string | SubjectRevocations): void {
     let i = heapAt.length
     heapAt.push(at)
-    heapJti.push(jti)
+    heapKey.push(key)
     while (i > 0) {
       const parent = (i - 1) >> 1
       if (heapAt[parent] <= at) break
       heapAt[i] = heapAt[parent]
-      heapJti[i] = heapJti[parent]
+      heapKey[i] = heapKey[parent]
       i = parent
     }
     heapAt[i] = at
-    heapJti[i] = jti
+    heapKey[i] = key
   }
 
   function popTop (): void {
     const at = heapAt.pop() as number
-    const jti = heapJti.pop() as string
+    const key = heapKey.pop() as string | SubjectRevocations
     const size = heapAt.length
     if (size === 0) return
     let i = 0
@@ -58,41 +104,126 @@ export function createMemoryDenylist (options: MemoryDenylistOptions = {}): Deny
       if (child + 1 < size && heapAt[child + 1] < heapAt[child]) child++
       if (heapAt[child] >= at) break
       heapAt[i] = heapAt[child]
-      heapJti[i] = heapJti[child]
+      heapKey[i] = heapKey[child]
       i = child
     }
     heapAt[i] = at
-    heapJti[i] = jti
+    heapKey[i] = key
   }
 
   function forgetExpired (now: number): void {
     while (heapAt.length > 0 && heapAt[0] <= now) {
       const at = heapAt[0]
-      const jti = heapJti[0]
+      const key = heapKey[0]
       popTop()
-      if (entries.get(jti) === at) entries.delete(jti)
+      if (typeof key === 'string') {
+        if (entries.get(key) === at) forgetEntry(key)
+      } else if (key.cutoffUntil === at) {
+        forgetCutoff(key)
+      }
     }
   }
 
-  // Extending the same jti over and over leaves stale nodes deep in the heap;
-  // rebuilding once they outnumber the live ones keeps the heap bounded at
-  // O(1) amortised per push.
+  // Extending the same jti or cut-off over and over leaves stale nodes deep
+  // in the heap; rebuilding once they outnumber the live ones keeps the heap
+  // bounded at O(1) amortised per push.
   function compactIfBloated (): void {
     if (heapAt.length <= 2 * maxEntries) return
     heapAt.length = 0
-    heapJti.length = 0
+    heapKey.length = 0
     for (const [jti, at] of entries) {
       if (at !== Infinity) push(at, jti)
     }
+    pushCutoffs(stringSubjects)
+    pushCutoffs(numberSubjects)
+  }
+
+  function pushCutoffs (subjects: Map<string | number, SubjectRevocations>): void {
+    for (const record of subjects.values()) {
+      if (record.cutoffUntil !== 0 && record.cutoffUntil !== Infinity) push(record.cutoffUntil, record)
+    }
+  }
+
+  function subjectsOf (subject: string | number): Map<string | number, SubjectRevocations> {
+    return typeof subject === 'number' ? numberSubjects : stringSubjects
+  }
+
+  function forgetEntry (jti: string): void {
+    entries.delete(jti)
+    const owner = owners.get(jti)
+    if (owner === undefined) return
+    owners.delete(jti)
+    owner.listed.delete(jti)
+    forgetSubjectIfEmpty(owner)
+  }
+
+  function forgetCutoff (record: SubjectRevocations): void {
+    record.cutoffUntil = 0
+    cutoffs--
+    forgetSubjectIfEmpty(record)
+  }
+
+  function forgetSubjectIfEmpty (record: SubjectRevocations): void {
+    if (record.cutoffUntil === 0 && record.listed.size === 0) subjectsOf(record.subject).delete(record.subject)
+  }
+
+  function setEntry (jti: string, at: number): void {
+    entries.set(jti, at)
+    if (at !== Infinity) {
+      push(at, jti)
+      compactIfBloated()
+    }
+  }
+
+  /** Keeps the cut-off until at least `at`: a revocation it covers is never forgotten before its token expires. */
+  function holdCutoffUntil (record: SubjectRevocations, at: number): void {
+    if (at <= record.cutoffUntil) return
+    record.cutoffUntil = at
+    if (at !== Infinity) {
+      push(at, record)
+      compactIfBloated()
+    }
+  }
+
+  /**
+   * Replaces the subject's listed entries, and the revocation being added,
+   * by one cut-off. Its issuedAt is the latest of theirs, so that it revokes
+   * as few other tokens as it can: only those the subject got up to that
+   * second. It holds until the last of them would have expired.
+   */
+  function fold (record: SubjectRevocations, at: number, issuedAt: number | undefined): void {
+    let until = at
+    // Stays -Infinity when none of them has an iat: a cut-off revokes every
+    // token of the subject without iat anyway.
+    let issuedUpTo = issuedAt ?? -Infinity
+    // A cut-off already in place only moves forward: this token, like every
+    // entry listed since the cut-off, was issued after it.
+    for (const [jti, listedIssuedAt] of record.listed) {
+      const listedUntil = entries.get(jti) as number
+      if (listedUntil > until) until = listedUntil
+      if (listedIssuedAt !== undefined && listedIssuedAt > issuedUpTo) issuedUpTo = listedIssuedAt
+      entries.delete(jti)
+      owners.delete(jti)
+    }
+    record.listed.clear()
+    if (record.cutoffUntil === 0) cutoffs++
+    record.cutoffIssuedAt = issuedUpTo
+    holdCutoffUntil(record, until)
+  }
+
+  function assertRoom (): void {
+    // Refuse rather than evict: a revocation is never silently forgotten.
+    if (entries.size + cutoffs >= maxEntries) throw new DenylistError(FULL_MESSAGE)
   }
 
   const store: DenylistStore & SynchronousLookup = {
-    async add (jti: string, expiresAt: number | null): Promise<void> {
+    async add (jti: string, expiresAt: number | null, token?: TokenIdentity): Promise<void> {
       assertJti(jti)
       assertExpiresAt(expiresAt)
+      if (token !== undefined) assertTokenIdentity(token)
       const now = Date.now()
-      // Every finite entry has its node in the heap, so after this the map
-      // holds unexpired entries only: "full" below really means full.
+      // Every finite entry and cut-off has its node in the heap, so after this
+      // the store holds unexpired ones only: the counts below are exact.
       forgetExpired(now)
 
       const at = expiresAt === null ? Infinity : expiresAt * 1000
@@ -100,39 +231,72 @@ export function createMemoryDenylist (options: MemoryDenylistOptions = {}): Deny
       if (at <= now) return
 
       const current = entries.get(jti)
-      if (current === undefined) {
-        // Refuse rather than evict: a revocation is never silently forgotten.
-        if (entries.size >= maxEntries) {
-          throw new DenylistError(`Denylist is full: ${maxEntries} unexpired revocations (raise maxEntries or use a shared store)`)
-        }
-      } else if (current >= at) {
-        // Already revoked for at least as long (or forever).
+      if (current !== undefined) {
+        // Already listed: keep the later expiry (null, forever, wins).
+        if (current < at) setEntry(jti, at)
         return
       }
-      entries.set(jti, at)
-      if (at !== Infinity) {
-        push(at, jti)
-        compactIfBloated()
+      if (token === undefined) {
+        assertRoom()
+        setEntry(jti, at)
+        return
       }
+
+      const { subject, issuedAt } = token
+      const subjects = subjectsOf(subject)
+      let record = subjects.get(subject)
+      if (record !== undefined && record.cutoffUntil !== 0 && (issuedAt === undefined || issuedAt <= record.cutoffIssuedAt)) {
+        // The cut-off revokes this token already; it only has to last as long.
+        holdCutoffUntil(record, at)
+        return
+      }
+      if (record !== undefined && record.listed.size >= maxEntriesPerSubject) {
+        // Frees the subject's entries and takes one at most: never needs room.
+        fold(record, at, issuedAt)
+        return
+      }
+      assertRoom()
+      if (record === undefined) {
+        record = { subject, listed: new Map(), cutoffUntil: 0, cutoffIssuedAt: 0 }
+        subjects.set(subject, record)
+      }
+      record.listed.set(jti, issuedAt)
+      owners.set(jti, record)
+      setEntry(jti, at)
     },
 
-    async has (jti: string): Promise<boolean> {
-      return lookupNow(jti)
+    async has (jti: string, token?: TokenIdentity): Promise<boolean> {
+      if (token === undefined) return lookupNow(jti)
+      assertTokenIdentity(token)
+      return lookupNow(jti, token.subject, token.issuedAt)
     },
 
     [kLookupNow]: lookupNow
   }
   return store
 
-  function lookupNow (jti: string): boolean {
+  function lookupNow (jti: string, subject?: string | number, issuedAt?: number): boolean {
     assertJti(jti)
     const at = entries.get(jti)
-    if (at === undefined) return false
-    if (at <= Date.now()) {
+    if (at !== undefined) {
+      if (at > Date.now()) return true
       // Its heap node goes at the next add.
-      entries.delete(jti)
+      forgetEntry(jti)
+    }
+    if (cutoffs === 0 || subject === undefined) return false
+    const record = subjectsOf(subject).get(subject)
+    if (record === undefined || record.cutoffUntil === 0) return false
+    if (record.cutoffUntil <= Date.now()) {
+      forgetCutoff(record)
       return false
     }
-    return true
+    return issuedAt === undefined || issuedAt <= record.cutoffIssuedAt
   }
+}
+
+function positiveInteger (value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigError(`${name} must be a positive integer`)
+  }
+  return value
 }
