@@ -1,32 +1,143 @@
 // Verified claims by the exact token string. A client sends the same access
 // token for its whole life, so its signature is checked once; the caller still
-// re-checks `exp` and `nbf` on every hit. Bounded: when full, the oldest entry
-// goes first. The insertion order is kept in a ring of keys, so eviction is
-// O(1): asking a full Map for its first key walks over the holes that
-// deletions leave, which made every insertion slow once the cache was full.
+// re-checks `exp` and `nbf` on every hit.
+//
+// Bounded twice: by a number of entries and by an estimate of the heap they
+// hold, since one 16 KiB token of many small objects holds as much as a few
+// hundred typical tokens. When either bound would be exceeded, the oldest
+// entries go first. The insertion order is kept in a ring of keys and costs,
+// so eviction is O(1) amortised (each entry is evicted at most once): asking
+// a full Map for its first key walks over the holes that deletions leave,
+// which made every insertion slow once the cache was full.
+
+// Heap sizes measured on 64-bit Node (no pointer compression, Node's default)
+// with `node --expose-gc`, and rounded up: each counts what its kind of value
+// can cost at most, so that the estimate stays above the real size whatever
+// the shape of the claims (long strings, many small objects, property names
+// no other token uses, deep nesting).
+
+/** A cache entry itself: its Map entry, ring slots and key string header. */
+const ENTRY_BYTES = 96
+/** An object or an array as JSON.parse builds it (an empty object takes 56). */
+const CONTAINER_BYTES = 64
+/** An array element's slot. */
+const ELEMENT_BYTES = 8
+/**
+ * An object property: its slot, and the hidden class, descriptor and key
+ * string header that a property name no other token uses brings along.
+ */
+const PROPERTY_BYTES = 192
+/** A string's header; its characters count two bytes each (they may be UTF-16). */
+const STRING_BYTES = 16
+/** A number is boxed once its array is frozen. */
+const NUMBER_BYTES = 16
+
+/** No single entry may take more than this share of the byte budget. */
+const MAX_ENTRY_SHARE = 16
+
+export interface ClaimsCacheLimits {
+  maxEntries: number
+  /** The budget for the estimated heap of all entries. */
+  maxBytes: number
+  /** Longer keys are not cached. */
+  maxKeyLength: number
+}
+
 export class ClaimsCache<V> {
   readonly #entries = new Map<string, V>()
-  readonly #ring: Array<string | undefined>
-  #next = 0
+  readonly #keys: Array<string | undefined>
+  readonly #costs: Float64Array
+  readonly #maxBytes: number
+  // Keys are copied through it: no buffer is allocated for each copy.
+  readonly #scratch: Buffer
+  #oldest = 0
+  #count = 0
+  #bytes = 0
 
-  constructor (maxEntries: number) {
-    this.#ring = new Array(maxEntries)
+  constructor ({ maxEntries, maxBytes, maxKeyLength }: ClaimsCacheLimits) {
+    this.#keys = new Array(maxEntries)
+    this.#costs = new Float64Array(maxEntries)
+    this.#maxBytes = maxBytes
+    this.#scratch = Buffer.allocUnsafeSlow(maxKeyLength)
   }
 
   get (token: string): V | undefined {
     return this.#entries.get(token)
   }
 
-  /** Adds a token that is not in the cache (the verifier only adds misses). */
-  set (token: string, value: V): void {
-    const oldest = this.#ring[this.#next]
-    if (oldest !== undefined) this.#entries.delete(oldest)
-    this.#ring[this.#next] = token
-    this.#next = (this.#next + 1) % this.#ring.length
-    this.#entries.set(token, value)
+  /**
+   * Adds a token that is not in the cache (the verifier only adds misses).
+   * `valueBytes` is the heap its value holds, as `freezeClaims` estimates it.
+   * An entry too large for its share of the budget is not cached at all, so
+   * that one token never flushes much of the cache.
+   */
+  set (token: string, value: V, valueBytes: number): void {
+    const cost = ENTRY_BYTES + token.length + valueBytes
+    if (cost > this.#maxBytes / MAX_ENTRY_SHARE) return
+    // The token may be a slice of a much larger string (a Cookie header, a
+    // URL), which a key keeps alive whole; a copy holds the token alone.
+    const key = this.#scratch.toString('latin1', 0, this.#scratch.write(token, 0, 'latin1'))
+    // A JWT is ASCII. A key the copy changed (cut at maxKeyLength, or with a
+    // character beyond Latin-1) is not cached, rather than stored under a key
+    // that another string could match.
+    if (key !== token) return
+    const capacity = this.#keys.length
+    while (this.#count === capacity || this.#bytes + cost > this.#maxBytes) this.#evictOldest()
+    const slot = (this.#oldest + this.#count) % capacity
+    this.#keys[slot] = key
+    this.#costs[slot] = cost
+    this.#count++
+    this.#bytes += cost
+    this.#entries.set(key, value)
+  }
+
+  #evictOldest (): void {
+    const slot = this.#oldest
+    this.#entries.delete(this.#keys[slot] as string)
+    this.#keys[slot] = undefined
+    this.#bytes -= this.#costs[slot]
+    this.#count--
+    this.#oldest = (slot + 1) % this.#keys.length
   }
 
   get size (): number {
     return this.#entries.size
   }
+
+  /** The estimated heap the entries hold. */
+  get bytes (): number {
+    return this.#bytes
+  }
+}
+
+/**
+ * Deep-freezes parsed claims and returns an estimate of the heap they hold.
+ * Cached claims are shared by every request that sends the same token: a
+ * handler that changed them would change them for the next request. The walk
+ * keeps its own stack, so that no nesting depth can overflow the call stack.
+ */
+export function freezeClaims (claims: object): number {
+  let bytes = 0
+  const pending: unknown[] = [claims]
+  while (pending.length > 0) {
+    const value = pending.pop()
+    if (typeof value === 'string') {
+      bytes += STRING_BYTES + 2 * value.length
+    } else if (typeof value === 'number') {
+      bytes += NUMBER_BYTES
+    } else if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+      Object.freeze(value)
+      bytes += CONTAINER_BYTES
+      if (Array.isArray(value)) {
+        bytes += ELEMENT_BYTES * value.length
+        for (const element of value) pending.push(element)
+      } else {
+        for (const key of Object.keys(value)) {
+          bytes += PROPERTY_BYTES + 2 * key.length
+          pending.push((value as Record<string, unknown>)[key])
+        }
+      }
+    }
+  }
+  return bytes
 }

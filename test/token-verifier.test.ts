@@ -1,18 +1,22 @@
-// Verifying tokens (fastify.authJwt.decodeToken): every rule of DESIGN.md
-// "Tokens", attacks with hand-crafted tokens, and the claims cache.
+// Verifying tokens (fastify.authJwt.decodeToken): every verification rule,
+// attacks with hand-crafted tokens, fixed error messages whatever fast-jwt
+// says, and the claims cache.
 import { generateKeyPairSync } from 'node:crypto'
+import { TokenError } from 'fast-jwt'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import fastifyJwtAuth, { AuthJwtError, JWTDecodeError, type FastifyJwtAuthOptions } from '../index'
-import { ClaimsCache } from '../lib/claims-cache'
+import { translateError } from '../lib/token-verifier'
 import { base64url, corruptSignature, forge, raw } from './helpers/forge'
 
 const SECRET = 'token-verifier-test-secret-of-64-bytes-so-that-hs512-is-happy!!!'
 const OTHER_SECRET = 'another-secret-entirely-of-sufficient-length-for-the-hs256-alg'
 
+/** An instance with the test secret, unless the options name other key material. */
 async function build (t: Test, options: FastifyJwtAuthOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: false })
-  await app.register(fastifyJwtAuth, { secretKey: SECRET, ...options })
+  const asymmetric = options.privateKey !== undefined || options.publicKey !== undefined
+  await app.register(fastifyJwtAuth, asymmetric ? options : { secretKey: SECRET, ...options })
   await app.ready()
   t.teardown(() => app.close())
   return app
@@ -29,7 +33,24 @@ function fakeClock (t: Test): { set: (ms: number) => void, advance: (ms: number)
   return { set: (ms) => { now = ms }, advance: (ms) => { now += ms } }
 }
 
-/** Asserts that decoding fails as the design says, without echoing the token. */
+// Every message a refused token can get: fixed strings, never built from the
+// token or from fast-jwt's wording.
+const FIXED_MESSAGES = new Set([
+  'Token is too large',
+  'Malformed token',
+  'Signature verification failed',
+  'The specified alg value is not allowed',
+  'Unsupported critical header',
+  'Signature has expired',
+  'The token is not yet valid (nbf)',
+  'The token is not yet valid (iat)',
+  'Invalid audience',
+  'Invalid issuer',
+  ...['sub', 'aud', 'iss'].map(claim => `Token is missing the "${claim}" claim`),
+  ...['exp', 'nbf', 'iat', 'sub', 'type', 'jti', 'fresh', 'csrf'].map(claim => `Invalid "${claim}" claim`)
+])
+
+/** Asserts that decoding fails with the given code, a fixed message, and without echoing the token. */
 function refuses (
   t: Test,
   app: FastifyInstance,
@@ -51,6 +72,8 @@ function refuses (
   t.ok(caught instanceof AuthJwtError, `${name}: an AuthJwtError`)
   t.equal(caught.code, code, `${name}: code`)
   t.equal(caught.statusCode, 401, `${name}: status`)
+  t.ok(FIXED_MESSAGES.has(caught.message), `${name}: a fixed message (${caught.message})`)
+  t.equal(caught.cause, undefined, `${name}: fast-jwt's error is not carried along`)
   if (message !== undefined) t.match(caught.message, message, `${name}: message`)
   if (typeof token === 'string' && token.length > 0) {
     t.notOk(caught.message.includes(token), `${name}: the message does not contain the token`)
@@ -66,13 +89,13 @@ const signed = (payload: unknown, header?: unknown): string => forge({ header, p
 t.test('a token created by the plugin verifies', async (t) => {
   const app = await build(t)
   const claims = app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'alice' }))
-  t.equal(claims.sub, 'alice')
-  t.equal(claims.type, 'access')
+  t.equal(claims.sub, 'alice', 'the subject')
+  t.equal(claims.type, 'access', 'the type')
 })
 
 t.test('a foreign token with only sub is valid: no exp, iat or nbf needed', async (t) => {
   const app = await build(t)
-  t.same(app.authJwt.decodeToken(signed({ sub: 'alice' })), { sub: 'alice' })
+  t.same(app.authJwt.decodeToken(signed({ sub: 'alice' })), { sub: 'alice' }, 'a string subject alone')
   t.same(app.authJwt.decodeToken(signed({ sub: 0 })), { sub: 0 }, 'a numeric subject, even 0')
   const now = nowSeconds()
   const full = { sub: 'a', iat: now, nbf: now, exp: now + 60, jti: 'j', type: 'refresh', fresh: now + 5, csrf: 'c' }
@@ -194,7 +217,8 @@ t.test('only the algorithms of decodeAlgorithms are accepted', async (t) => {
   const both = await build(t, { decodeAlgorithms: ['HS256', 'HS512'] })
   t.equal(both.authJwt.decodeToken(forge({ header: { alg: 'HS512' }, payload, secret: SECRET })).sub, 'a',
     'HS512 where decodeAlgorithms allows it')
-  t.equal(both.authJwt.decodeToken(forge({ header: { alg: 'HS256' }, payload, secret: SECRET })).sub, 'a')
+  t.equal(both.authJwt.decodeToken(forge({ header: { alg: 'HS256' }, payload, secret: SECRET })).sub, 'a',
+    'and HS256 too')
 })
 
 t.test('asymmetric instances', async (t) => {
@@ -215,7 +239,7 @@ t.test('asymmetric instances', async (t) => {
   })
 
   t.test('algorithm confusion: an HS256 token signed with the public key is refused', async (t) => {
-    const app = await build(t, { secretKey: undefined, publicKey: rsa.publicKey, algorithm: 'RS256' })
+    const app = await build(t, { publicKey: rsa.publicKey, algorithm: 'RS256' })
     const payload = { sub: 'admin', type: 'access' }
     const notAllowed = 'The specified alg value is not allowed'
     refuses(t, app, forge({ header: { alg: 'HS256', typ: 'JWT' }, payload, secret: rsa.publicKey }),
@@ -228,21 +252,22 @@ t.test('asymmetric instances', async (t) => {
   })
 
   t.test('RS256: own tokens pass, tokens of another key do not', async (t) => {
-    const signer = await build(t, { secretKey: undefined, privateKey: rsa.privateKey, algorithm: 'RS256' })
-    const app = await build(t, { secretKey: undefined, publicKey: rsa.publicKey, algorithm: 'RS256' })
-    t.equal(app.authJwt.decodeToken(signer.authJwt.createAccessToken({ subject: 'a' })).sub, 'a')
-    const stranger = await build(t, { secretKey: undefined, privateKey: otherRsa.privateKey, algorithm: 'RS256' })
+    const signer = await build(t, { privateKey: rsa.privateKey, algorithm: 'RS256' })
+    const app = await build(t, { publicKey: rsa.publicKey, algorithm: 'RS256' })
+    t.equal(app.authJwt.decodeToken(signer.authJwt.createAccessToken({ subject: 'a' })).sub, 'a',
+      'a token of the private key verifies with the public key')
+    const stranger = await build(t, { privateKey: otherRsa.privateKey, algorithm: 'RS256' })
     refuses(t, app, stranger.authJwt.createAccessToken({ subject: 'a' }), 'FST_JWT_AUTH_TOKEN_INVALID',
       'signed by another RSA key', 'Signature verification failed')
-    const ps = await build(t, { secretKey: undefined, privateKey: rsa.privateKey, algorithm: 'PS256' })
+    const ps = await build(t, { privateKey: rsa.privateKey, algorithm: 'PS256' })
     refuses(t, app, ps.authJwt.createAccessToken({ subject: 'a' }), 'FST_JWT_AUTH_TOKEN_INVALID',
       'PS256 with the same key on an RS256 instance', 'The specified alg value is not allowed')
   })
 
   t.test('ES256: malformed signatures', async (t) => {
-    const app = await build(t, { secretKey: undefined, privateKey: ec.privateKey, algorithm: 'ES256' })
+    const app = await build(t, { privateKey: ec.privateKey, algorithm: 'ES256' })
     const token = app.authJwt.createAccessToken({ subject: 'a' })
-    t.equal(app.authJwt.decodeToken(token).sub, 'a')
+    t.equal(app.authJwt.decodeToken(token).sub, 'a', 'an ES256 token verifies')
     const input = token.slice(0, token.lastIndexOf('.') + 1)
     const message = 'Signature verification failed'
     refuses(t, app, `${input}AAAA`, 'FST_JWT_AUTH_TOKEN_INVALID', 'a signature of the wrong length', message)
@@ -326,13 +351,13 @@ t.test('the standard claims must have their types', async (t) => {
 t.test('audience', async (t) => {
   t.test('ignored unless decodeAudience is set', async (t) => {
     const app = await build(t)
-    t.equal(app.authJwt.decodeToken(signed({ sub: 'a', aud: 'anything' })).aud, 'anything')
+    t.equal(app.authJwt.decodeToken(signed({ sub: 'a', aud: 'anything' })).aud, 'anything', 'any audience')
     t.equal(app.authJwt.decodeToken(signed({ sub: 'a', aud: 5 })).aud, 5, 'even of a strange type')
   })
 
   t.test('checked when decodeAudience is a string', async (t) => {
     const app = await build(t, { decodeAudience: 'api' })
-    t.equal(app.authJwt.decodeToken(signed({ sub: 'a', aud: 'api' })).aud, 'api')
+    t.equal(app.authJwt.decodeToken(signed({ sub: 'a', aud: 'api' })).aud, 'api', 'the allowed audience')
     t.same(app.authJwt.decodeToken(signed({ sub: 'a', aud: ['web', 'api'] })).aud, ['web', 'api'],
       'an aud list with one match')
     refuses(t, app, signed({ sub: 'a', aud: 'web' }), 'FST_JWT_AUTH_TOKEN_INVALID', 'wrong audience', /^Invalid audience$/)
@@ -340,29 +365,39 @@ t.test('audience', async (t) => {
       'an aud list without a match', /^Invalid audience$/)
     refuses(t, app, signed({ sub: 'a' }), 'FST_JWT_AUTH_TOKEN_INVALID', 'missing aud', /"aud"/)
     refuses(t, app, signed({ sub: 'a', aud: 5 }), 'FST_JWT_AUTH_TOKEN_INVALID', 'aud: number', /^Invalid audience$/)
-    refuses(t, app, signed({ sub: 'a', aud: ['api', 5] }), 'FST_JWT_AUTH_TOKEN_INVALID', 'aud list with a number')
-    refuses(t, app, signed({ sub: 'a', aud: null }), 'FST_JWT_AUTH_TOKEN_INVALID', 'aud: null')
-    refuses(t, app, signed({ sub: 'a', aud: 'API' }), 'FST_JWT_AUTH_TOKEN_INVALID', 'matched exactly')
+    refuses(t, app, signed({ sub: 'a', aud: ['api', 5] }), 'FST_JWT_AUTH_TOKEN_INVALID', 'aud list with a number',
+      /^Invalid audience$/)
+    refuses(t, app, signed({ sub: 'a', aud: null }), 'FST_JWT_AUTH_TOKEN_INVALID', 'aud: null', /^Invalid audience$/)
+    refuses(t, app, signed({ sub: 'a', aud: { api: true } }), 'FST_JWT_AUTH_TOKEN_INVALID', 'aud: object',
+      /^Invalid audience$/)
+    refuses(t, app, signed({ sub: 'a', aud: 'API' }), 'FST_JWT_AUTH_TOKEN_INVALID', 'matched exactly',
+      /^Invalid audience$/)
   })
 
   t.test('checked when decodeAudience is a list', async (t) => {
     const app = await build(t, { decodeAudience: ['api', 'web'] })
-    t.equal(app.authJwt.decodeToken(signed({ sub: 'a', aud: 'web' })).aud, 'web')
-    t.same(app.authJwt.decodeToken(signed({ sub: 'a', aud: ['x', 'api'] })).aud, ['x', 'api'])
-    refuses(t, app, signed({ sub: 'a', aud: 'mobile' }), 'FST_JWT_AUTH_TOKEN_INVALID', 'none of them')
-    refuses(t, app, signed({ sub: 'a', aud: [] }), 'FST_JWT_AUTH_TOKEN_INVALID', 'an empty aud list')
+    t.equal(app.authJwt.decodeToken(signed({ sub: 'a', aud: 'web' })).aud, 'web', 'the second allowed audience')
+    t.same(app.authJwt.decodeToken(signed({ sub: 'a', aud: ['x', 'api'] })).aud, ['x', 'api'],
+      'a list naming one allowed audience')
+    refuses(t, app, signed({ sub: 'a', aud: 'mobile' }), 'FST_JWT_AUTH_TOKEN_INVALID', 'none of them', /^Invalid audience$/)
+    refuses(t, app, signed({ sub: 'a', aud: [] }), 'FST_JWT_AUTH_TOKEN_INVALID', 'an empty aud list',
+      /^Invalid audience$/)
   })
 })
 
 t.test('issuer', async (t) => {
   const app = await build(t, { decodeIssuer: 'https://issuer.example' })
-  t.equal(app.authJwt.decodeToken(signed({ sub: 'a', iss: 'https://issuer.example' })).iss, 'https://issuer.example')
+  t.equal(app.authJwt.decodeToken(signed({ sub: 'a', iss: 'https://issuer.example' })).iss, 'https://issuer.example',
+    'the issuer')
   refuses(t, app, signed({ sub: 'a', iss: 'https://evil.example' }), 'FST_JWT_AUTH_TOKEN_INVALID', 'wrong issuer',
     /^Invalid issuer$/)
   refuses(t, app, signed({ sub: 'a' }), 'FST_JWT_AUTH_TOKEN_INVALID', 'missing iss', /"iss"/)
   refuses(t, app, signed({ sub: 'a', iss: ['https://issuer.example'] }), 'FST_JWT_AUTH_TOKEN_INVALID', 'iss list',
     /^Invalid issuer$/)
   refuses(t, app, signed({ sub: 'a', iss: 1 }), 'FST_JWT_AUTH_TOKEN_INVALID', 'iss: number', /^Invalid issuer$/)
+  refuses(t, app, signed({ sub: 'a', iss: null }), 'FST_JWT_AUTH_TOKEN_INVALID', 'iss: null', /^Invalid issuer$/)
+  refuses(t, app, signed({ sub: 'a', iss: 'https://issuer.example/' }), 'FST_JWT_AUTH_TOKEN_INVALID',
+    'matched exactly', /^Invalid issuer$/)
 
   const plain = await build(t)
   t.equal(plain.authJwt.decodeToken(signed({ sub: 'a', iss: 'whoever' })).iss, 'whoever', 'ignored unless set')
@@ -384,6 +419,79 @@ t.test('critical headers are not supported', async (t) => {
   }
 })
 
+t.test('fast-jwt errors are translated by their code alone, never by their wording', async (t) => {
+  const codes = TokenError.codes
+  const cases: Array<[string, string]> = [
+    [codes.invalidAlgorithm, 'The specified alg value is not allowed'],
+    [codes.invalidSignature, 'Signature verification failed'],
+    [codes.missingSignature, 'Signature verification failed'],
+    [codes.verifyError, 'Signature verification failed'],
+    [codes.invalidCritHeader, 'Unsupported critical header'],
+    [codes.malformed, 'Malformed token'],
+    [codes.invalidPayload, 'Malformed token'],
+    // Claims are checked outside fast-jwt: its codes about claims fall back like any unknown code.
+    [codes.missingRequiredClaim, 'Malformed token'],
+    [codes.invalidClaimType, 'Malformed token'],
+    [codes.invalidClaimValue, 'Malformed token'],
+    ['FAST_JWT_A_CODE_ADDED_LATER', 'Malformed token']
+  ]
+  const wordings = ['', 'The sub claim is required.', 'A sentence reworded upstream about the "aud" claim.']
+  for (const [code, message] of cases) {
+    for (const wording of wordings) {
+      const error = translateError(new TokenError(code as typeof codes.malformed, wording))
+      t.ok(error instanceof JWTDecodeError, `${code}: a JWTDecodeError`)
+      t.equal(error.code, 'FST_JWT_AUTH_TOKEN_INVALID', `${code}: the invalid-token code`)
+      t.equal(error.message, message, `${code} worded ${JSON.stringify(wording)}: the fixed message`)
+    }
+  }
+  t.equal(translateError(new TypeError('The sub claim is required.')).message, 'Malformed token',
+    'an error that is not a TokenError')
+  t.equal(translateError('The sub claim is required.').message, 'Malformed token', 'a thrown value that is not an error')
+})
+
+t.test('a claim inherited from a polluted Object.prototype is missing', async (t) => {
+  const app = await build(t, { decodeAudience: 'api', decodeIssuer: 'me' })
+  const prototype = Object.prototype as Record<string, unknown>
+  const cases: Array<[string, Record<string, unknown>, string]> = [
+    ['sub', { aud: 'api', iss: 'me' }, 'admin'],
+    ['aud', { sub: 'a', iss: 'me' }, 'api'],
+    ['iss', { sub: 'a', aud: 'api' }, 'me']
+  ]
+  for (const [claim, payload, inherited] of cases) {
+    const token = signed(payload)
+    let caught: unknown
+    prototype[claim] = inherited
+    try {
+      app.authJwt.decodeToken(token)
+    } catch (error) {
+      caught = error
+    } finally {
+      delete prototype[claim]
+    }
+    t.ok(caught instanceof JWTDecodeError, `${claim} only on the prototype: refused`)
+    t.equal((caught as Error | undefined)?.message, `Token is missing the "${claim}" claim`, `${claim}: named as missing`)
+  }
+})
+
+t.test('claims nested deeper than the call stack allows are verified, not a crash', async (t) => {
+  const app = await build(t)
+  const depth = 6050
+  const token = signed(raw(`{"sub":"a","x":${'['.repeat(depth)}${']'.repeat(depth)}}`))
+  t.ok(token.length <= 16 * 1024, 'within the length limit')
+  let caught: unknown
+  let claims: Record<string, unknown> = {}
+  try {
+    claims = app.authJwt.decodeToken(token)
+  } catch (error) {
+    caught = error
+  }
+  t.equal(caught, undefined, 'verified without an error')
+  let innermost = claims.x as unknown[]
+  for (let level = 1; level < depth; level++) innermost = innermost[0] as unknown[]
+  t.same(innermost, [], 'down to the innermost array')
+  t.ok(Object.isFrozen(innermost), 'which is frozen too')
+})
+
 t.test('the claims cache', async (t) => {
   t.test('a reused token returns the same, deeply frozen claims', async (t) => {
     const app = await build(t)
@@ -394,14 +502,14 @@ t.test('the claims cache', async (t) => {
     const first = app.authJwt.decodeToken(token)
     const second = app.authJwt.decodeToken(token)
     t.equal(second, first, 'the cached object')
-    t.ok(Object.isFrozen(first))
+    t.ok(Object.isFrozen(first), 'the claims are frozen')
     const profile = first.profile as { roles: string[], address: { city: string } }
     t.ok(Object.isFrozen(profile), 'nested objects too')
     t.ok(Object.isFrozen(profile.roles), 'nested arrays too')
-    t.ok(Object.isFrozen(profile.address))
-    t.throws(() => { (first as Record<string, unknown>).sub = 'admin' }, TypeError)
-    t.throws(() => { profile.roles.push('root') }, TypeError)
-    t.throws(() => { profile.address.city = 'Lyon' }, TypeError)
+    t.ok(Object.isFrozen(profile.address), 'objects nested deeper too')
+    t.throws(() => { (first as Record<string, unknown>).sub = 'admin' }, TypeError, 'a claim cannot be changed')
+    t.throws(() => { profile.roles.push('root') }, TypeError, 'a nested array cannot grow')
+    t.throws(() => { profile.address.city = 'Lyon' }, TypeError, 'a nested property cannot be changed')
     t.same(app.authJwt.decodeToken(token), {
       ...first,
       sub: 'a',
@@ -464,7 +572,24 @@ t.test('the claims cache', async (t) => {
     const again = app.authJwt.decodeToken(tokens[0])
     t.not(again, firstClaims, 'the first token was evicted: a new claims object')
     t.same(again, firstClaims, 'verified again, with the same claims')
-    t.equal(again.sub, 0)
+    t.equal(again.sub, 0, 'the first token\'s subject')
+  })
+
+  t.test('bounded by bytes too: large tokens evict the oldest long before 10,000 entries', async (t) => {
+    const app = await build(t)
+    // Near 16 KiB of empty objects: one of the shapes that hold the most heap per character.
+    const tokens = Array.from({ length: 150 }, (_, n) =>
+      signed(raw(`{"sub":"${n}","pad":[${Array(4040).fill('{}').join(',')}]}`)))
+    const claims = tokens.map(token => app.authJwt.decodeToken(token))
+    // Newest first: a cached token comes back as the very same claims object.
+    let cached = 0
+    const last = tokens.length - 1
+    while (cached < tokens.length && app.authJwt.decodeToken(tokens[last - cached]) === claims[last - cached]) cached++
+    t.ok(cached < tokens.length, `${cached} of ${tokens.length} still cached: the oldest were evicted`)
+    t.ok(cached >= 50, 'the newest are still cached')
+    const again = app.authJwt.decodeToken(tokens[0])
+    t.not(again, claims[0], 'the first token was evicted: a new claims object')
+    t.same(again, claims[0], 'verified again, with the same claims')
   })
 
   t.test('a bad signature is never served from the cache', async (t) => {
@@ -481,26 +606,4 @@ t.test('the claims cache', async (t) => {
     app.authJwt.decodeToken(token)
     refuses(t, other, token, 'FST_JWT_AUTH_TOKEN_INVALID', 'verified by one instance, refused by another')
   })
-})
-
-t.test('ClaimsCache', async (t) => {
-  const cache = new ClaimsCache<number>(2)
-  t.equal(cache.get('a'), undefined)
-  cache.set('a', 1)
-  cache.set('b', 2)
-  t.equal(cache.size, 2)
-  t.equal(cache.get('a'), 1)
-  cache.set('c', 3)
-  t.equal(cache.size, 2, 'bounded')
-  t.equal(cache.get('a'), undefined, 'the oldest entry went first')
-  t.equal(cache.get('b'), 2)
-  t.equal(cache.get('c'), 3)
-  cache.set('d', 4)
-  t.equal(cache.size, 2, 'still bounded once the ring has wrapped')
-  t.equal(cache.get('b'), undefined, 'then the next oldest')
-  t.equal(cache.get('c'), 3)
-  t.equal(cache.get('d'), 4)
-  for (let i = 0; i < 1000; i++) cache.set(`t${i}`, i)
-  t.equal(cache.size, 2, 'many insertions later')
-  t.same([cache.get('t998'), cache.get('t999'), cache.get('t997')], [998, 999, undefined])
 })

@@ -1,0 +1,76 @@
+// The heap the claims cache really holds, measured after garbage collection:
+// filled with the largest tokens, in the shapes that cost the most heap per
+// character, it stays within its byte budget; and a token cut out of a larger
+// string (as cookie and query string parsers do) does not keep that string alive.
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import Fastify, { type FastifyInstance } from 'fastify'
+import t, { type Test } from 'tap'
+import fastifyJwtAuth from '../index'
+import { CLAIMS_CACHE_BYTES, MAX_TOKEN_LENGTH } from '../lib/token-verifier'
+import { forge, raw } from './helpers/forge'
+
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
+
+/** The heap in use once everything unreachable has been collected. */
+function heapUsed (): number {
+  gc()
+  gc()
+  return process.memoryUsage().heapUsed
+}
+
+const SECRET = 'claims-cache-heap-test-secret-of-sufficient-length-for-hs256'
+const MiB = 1024 * 1024
+
+async function build (t: Test): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false })
+  await app.register(fastifyJwtAuth, { secretKey: SECRET })
+  await app.ready()
+  t.teardown(() => app.close())
+  return app
+}
+
+const signed = (json: string): string => forge({ payload: raw(json), secret: SECRET })
+const repeat = (count: number, make: (i: number) => string): string => Array.from({ length: count }, (_, i) => make(i)).join(',')
+
+// Payloads of near 16 KiB tokens; `n` makes each token distinct.
+const shapes: Array<{ name: string, count: number, payload: (n: number) => string }> = [
+  { name: 'one long string', count: 1500, payload: n => `{"sub":"${n}","pad":"${'x'.repeat(12_150)}"}` },
+  { name: 'many empty objects', count: 200, payload: n => `{"sub":"${n}","pad":[${repeat(4040, () => '{}')}]}` },
+  { name: 'many property names no other token uses', count: 300, payload: n => `{"sub":"${n}","pad":[${repeat(800, i => `{"${`${n}.${i}`.padEnd(8, '_')}":0}`)}]}` },
+  { name: 'deeply nested arrays', count: 200, payload: n => `{"sub":"${n}","pad":${'['.repeat(6050)}${']'.repeat(6050)}}` }
+]
+
+for (const { name, count, payload } of shapes) {
+  t.test(`large tokens of ${name}: the cache holds at most its budget`, async (t) => {
+    const app = await build(t)
+    const first = signed(payload(0))
+    const lastLength = signed(payload(count - 1)).length
+    t.ok(Math.max(first.length, lastLength) <= MAX_TOKEN_LENGTH, 'within the 16 KiB limit')
+    t.ok(Math.min(first.length, lastLength) > MAX_TOKEN_LENGTH - 512, 'near it')
+    const firstClaims = app.authJwt.decodeToken(first)
+
+    // Each token is made in the loop, so that after collection only what the cache keeps is left.
+    const before = heapUsed()
+    for (let n = 1; n < count; n++) app.authJwt.decodeToken(signed(payload(n)))
+    const held = heapUsed() - before
+
+    t.ok(held <= CLAIMS_CACHE_BYTES, `${(held / MiB).toFixed(1)} MiB held, within ${CLAIMS_CACHE_BYTES / MiB} MiB`)
+    t.not(app.authJwt.decodeToken(first), firstClaims, 'the first token was evicted and is verified again')
+  })
+}
+
+t.test('a token cut out of a larger string does not keep that string alive', async (t) => {
+  const app = await build(t)
+  const tokens = Array.from({ length: 40 }, (_, i) => app.authJwt.createAccessToken({ subject: `user-${i}` }))
+  const before = heapUsed()
+  for (const token of tokens) {
+    // A slice of a 1 MiB string, as a cookie or a query parameter is of its header or URL.
+    const carrier = `${token};${'x'.repeat(MiB)}`
+    app.authJwt.decodeToken(carrier.slice(0, token.length))
+  }
+  const held = heapUsed() - before
+  t.ok(held < 4 * MiB, `${(held / MiB).toFixed(1)} MiB held for 40 cached tokens of about 300 bytes`)
+  t.equal(app.authJwt.decodeToken(tokens[39]).sub, 'user-39', 'the token is cached under its text')
+})
