@@ -16,18 +16,22 @@ import {
   type FastifyJwtAuthOptions,
   type OptionName,
   type ResolvedOptions,
+  type TokenLocation,
   type TokenInDenylist
 } from './options'
 import { emitConfigWarning } from './warnings'
 
-export interface AuthJwtConfig extends ResolvedOptions {
+export type AuthJwtConfig = ResolvedOptions & {
   keys: KeyMaterial
   /** undefined: check `denylistStore`. */
-  tokenInDenylist: TokenInDenylist | undefined
+  tokenInDenylist?: TokenInDenylist
   denylistStore: DenylistStore
 }
 
 type LooseOptions = Partial<Record<OptionName, unknown>>
+
+// "none" in these gets a message of its own: it is refused on principle, not as a typo.
+const ALGORITHM_OPTIONS = new Set<OptionName>(['algorithm', 'decodeAlgorithms'])
 
 export function resolveConfig (options: FastifyJwtAuthOptions, environment: EnvironmentOptions): AuthJwtConfig {
   const explicit = options as LooseOptions
@@ -46,7 +50,7 @@ export function resolveConfig (options: FastifyJwtAuthOptions, environment: Envi
   validate(merged, fromEnvironment)
   const checked = merged as FastifyJwtAuthOptions
 
-  const algorithm = checked.algorithm ?? 'HS256'
+  const algorithm = checked.algorithm ?? DEFAULTS.algorithm
   const decodeAlgorithms = unique(checked.decodeAlgorithms ?? [algorithm])
   if (!decodeAlgorithms.includes(algorithm)) {
     const which = checked.algorithm === undefined ? `algorithm (default ${algorithm})` : `algorithm ${algorithm}`
@@ -57,16 +61,9 @@ export function resolveConfig (options: FastifyJwtAuthOptions, environment: Envi
   const resolved: AuthJwtConfig = {
     ...DEFAULTS,
     ...withoutUndefined(checked),
-    algorithm,
     decodeAlgorithms,
-    tokenLocation: unique(checked.tokenLocation as ResolvedOptions['tokenLocation'] ?? DEFAULTS.tokenLocation),
-    encodeIssuer: checked.encodeIssuer,
-    decodeIssuer: checked.decodeIssuer,
-    decodeAudience: checked.decodeAudience,
-    cookieMaxAge: checked.cookieMaxAge,
-    cookieDomain: checked.cookieDomain,
+    tokenLocation: unique(checked.tokenLocation as TokenLocation[] ?? DEFAULTS.tokenLocation),
     keys,
-    tokenInDenylist: checked.tokenInDenylist,
     denylistStore: checked.denylistStore ?? createMemoryDenylist()
   }
   checkCookiePrefixes(resolved)
@@ -93,7 +90,7 @@ function validate (options: LooseOptions, fromEnvironment: Set<OptionName>): voi
     const name = error.path.split('/')[1] as OptionName
     const where = fromEnvironment.has(name) ? ` (from ${environmentName(name)})` : ''
     const value = error.path === `/${name}` ? options[name] : error.value
-    if (typeof value === 'string' && value.toLowerCase() === 'none' && /lgorithm/.test(name)) {
+    if (ALGORITHM_OPTIONS.has(name) && typeof value === 'string' && value.toLowerCase() === 'none') {
       throw new ConfigError(`${name}${where}: the "none" algorithm is never allowed`)
     }
     const hint = (optionsSchema.properties[name] as TSchema & { hint: string }).hint

@@ -1,5 +1,6 @@
-// The plugin's options: one TypeBox schema that types them, validates them and
-// says how each one is read from an AUTHJWT_* environment variable.
+// The plugin's options: one TypeBox schema that types them, validates them,
+// holds their defaults and says how each one is read from an AUTHJWT_*
+// environment variable. Adding an option is adding its line here.
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
 import type { DenylistStore } from './denylist/store'
@@ -33,6 +34,12 @@ function option<T extends TSchema> (schema: T, env: EnvKind, hint: string): T {
   return Object.assign(schema, { env, hint })
 }
 
+// The option's default, kept in its schema so that the value and the type of
+// the resolved option both come from this one place.
+function withDefault<T extends TSchema> (schema: T, value: Static<T>): T & { default: Static<T> } {
+  return Object.assign(schema, { default: value })
+}
+
 const nonEmptyString = () => Type.String({ minLength: 1 })
 const secret = () => Type.Union([Type.String({ minLength: 1 }), Type.Uint8Array({ minByteLength: 1 })])
 // Seconds are turned into milliseconds and added to the clock: beyond this
@@ -60,45 +67,53 @@ export const optionsSchema = Type.Object({
   secretKey: Type.Optional(option(secret(), 'string', 'a non-empty string or Buffer')),
   privateKey: Type.Optional(option(secret(), 'key', 'a PEM private key (string or Buffer)')),
   publicKey: Type.Optional(option(secret(), 'key', 'a PEM public key (string or Buffer)')),
-  algorithm: Type.Optional(option(enumOf(ALGORITHMS), 'string', `one of ${ALGORITHMS.join(', ')}`)),
+  algorithm: Type.Optional(withDefault(
+    option(enumOf(ALGORITHMS), 'string', `one of ${ALGORITHMS.join(', ')}`), 'HS256')),
   decodeAlgorithms: Type.Optional(option(listOf(enumOf(ALGORITHMS)), 'list',
     `a non-empty list of ${ALGORITHMS.join(', ')}`)),
-  decodeLeeway: Type.Optional(seconds()),
+  decodeLeeway: Type.Optional(withDefault(seconds(), 0)),
   encodeIssuer: Type.Optional(name()),
   decodeIssuer: Type.Optional(name()),
   decodeAudience: Type.Optional(option(Type.Union([nonEmptyString(), listOf(nonEmptyString())]), 'stringOrList',
     'a non-empty string or a non-empty list of them')),
-  accessTokenExpires: Type.Optional(duration()),
-  refreshTokenExpires: Type.Optional(duration()),
-  tokenLocation: Type.Optional(option(Type.Union([enumOf(TOKEN_LOCATIONS), listOf(enumOf(TOKEN_LOCATIONS))]), 'list',
-    `a non-empty list of ${TOKEN_LOCATIONS.join(', ')}`)),
-  headerName: Type.Optional(headerName()),
-  headerType: Type.Optional(option(Type.String({ pattern: `^[${TOKEN_CHARACTERS}]*$` }), 'string',
-    'an authentication scheme word such as "Bearer", or "" for the bare token')),
-  queryStringName: Type.Optional(name()),
-  jsonKey: Type.Optional(name()),
-  refreshJsonKey: Type.Optional(name()),
-  accessCookieKey: Type.Optional(cookieName()),
-  refreshCookieKey: Type.Optional(cookieName()),
-  accessCookiePath: Type.Optional(path()),
-  refreshCookiePath: Type.Optional(path()),
+  accessTokenExpires: Type.Optional(withDefault(duration(), 900)),
+  refreshTokenExpires: Type.Optional(withDefault(duration(), 2_592_000)),
+  tokenLocation: Type.Optional(withDefault(
+    option(Type.Union([enumOf(TOKEN_LOCATIONS), listOf(enumOf(TOKEN_LOCATIONS))]), 'list',
+      `a non-empty list of ${TOKEN_LOCATIONS.join(', ')}`),
+    ['headers'])),
+  headerName: Type.Optional(withDefault(headerName(), 'Authorization')),
+  headerType: Type.Optional(withDefault(
+    option(Type.String({ pattern: `^[${TOKEN_CHARACTERS}]*$` }), 'string',
+      'an authentication scheme word such as "Bearer", or "" for the bare token'),
+    'Bearer')),
+  queryStringName: Type.Optional(withDefault(name(), 'token')),
+  jsonKey: Type.Optional(withDefault(name(), 'access_token')),
+  refreshJsonKey: Type.Optional(withDefault(name(), 'refresh_token')),
+  accessCookieKey: Type.Optional(withDefault(cookieName(), 'access_token_cookie')),
+  refreshCookieKey: Type.Optional(withDefault(cookieName(), 'refresh_token_cookie')),
+  accessCookiePath: Type.Optional(withDefault(path(), '/')),
+  refreshCookiePath: Type.Optional(withDefault(path(), '/')),
   cookieMaxAge: Type.Optional(seconds()),
   cookieDomain: Type.Optional(name()),
-  cookieSecure: Type.Optional(flag()),
-  cookieSamesite: Type.Optional(option(enumOf(SAMESITE_VALUES), 'string', 'one of strict, lax, none')),
-  cookieCsrfProtect: Type.Optional(flag()),
-  accessCsrfCookieKey: Type.Optional(cookieName()),
-  refreshCsrfCookieKey: Type.Optional(cookieName()),
-  accessCsrfCookiePath: Type.Optional(path()),
-  refreshCsrfCookiePath: Type.Optional(path()),
-  accessCsrfHeaderName: Type.Optional(headerName()),
-  refreshCsrfHeaderName: Type.Optional(headerName()),
-  csrfMethods: Type.Optional(option(Type.Array(Type.String({ pattern: '^[A-Za-z]+$' })), 'list',
-    'a list of HTTP method names')),
-  denylistEnabled: Type.Optional(flag()),
-  denylistTokenChecks: Type.Optional(option(Type.Array(enumOf(TOKEN_TYPES)), 'list',
-    'a list of access, refresh')),
-  denylistTimeout: Type.Optional(option(Type.Integer({ minimum: 1 }), 'integer', 'a whole number of seconds, at least 1')),
+  cookieSecure: Type.Optional(withDefault(flag(), false)),
+  cookieSamesite: Type.Optional(withDefault(
+    option(enumOf(SAMESITE_VALUES), 'string', 'one of strict, lax, none'), 'lax')),
+  cookieCsrfProtect: Type.Optional(withDefault(flag(), true)),
+  accessCsrfCookieKey: Type.Optional(withDefault(cookieName(), 'csrf_access_token')),
+  refreshCsrfCookieKey: Type.Optional(withDefault(cookieName(), 'csrf_refresh_token')),
+  accessCsrfCookiePath: Type.Optional(withDefault(path(), '/')),
+  refreshCsrfCookiePath: Type.Optional(withDefault(path(), '/')),
+  accessCsrfHeaderName: Type.Optional(withDefault(headerName(), 'X-CSRF-Token')),
+  refreshCsrfHeaderName: Type.Optional(withDefault(headerName(), 'X-CSRF-Token')),
+  csrfMethods: Type.Optional(withDefault(
+    option(Type.Array(Type.String({ pattern: '^[A-Za-z]+$' })), 'list', 'a list of HTTP method names'),
+    ['POST', 'PUT', 'PATCH', 'DELETE'])),
+  denylistEnabled: Type.Optional(withDefault(flag(), false)),
+  denylistTokenChecks: Type.Optional(withDefault(
+    option(Type.Array(enumOf(TOKEN_TYPES)), 'list', 'a list of access, refresh'), ['access', 'refresh'])),
+  denylistTimeout: Type.Optional(withDefault(
+    option(Type.Integer({ minimum: 1 }), 'integer', 'a whole number of seconds, at least 1'), 5)),
   // Checked by hand in config.ts: TypeBox cannot describe a function's contract.
   tokenInDenylist: Type.Optional(option(Type.Unknown(), 'none', 'a function (claims, request) => boolean | Promise<boolean>')),
   denylistStore: Type.Optional(option(Type.Unknown(), 'none', 'an object with async add(jti, expiresAt) and has(jti)'))
@@ -139,72 +154,27 @@ export interface FastifyJwtAuthOptions extends Omit<SchemaOptions,
   denylistStore?: DenylistStore
 }
 
-/** Every option's value after defaults, environment and validation. */
-export interface ResolvedOptions {
-  algorithm: Algorithm
-  decodeAlgorithms: Algorithm[]
-  decodeLeeway: number
-  encodeIssuer: string | undefined
-  decodeIssuer: string | undefined
-  decodeAudience: string | string[] | undefined
-  accessTokenExpires: number | false
-  refreshTokenExpires: number | false
-  tokenLocation: TokenLocation[]
-  headerName: string
-  headerType: string
-  queryStringName: string
-  jsonKey: string
-  refreshJsonKey: string
-  accessCookieKey: string
-  refreshCookieKey: string
-  accessCookiePath: string
-  refreshCookiePath: string
-  cookieMaxAge: number | undefined
-  cookieDomain: string | undefined
-  cookieSecure: boolean
-  cookieSamesite: SameSite
-  cookieCsrfProtect: boolean
-  accessCsrfCookieKey: string
-  refreshCsrfCookieKey: string
-  accessCsrfCookiePath: string
-  refreshCsrfCookiePath: string
-  accessCsrfHeaderName: string
-  refreshCsrfHeaderName: string
-  csrfMethods: string[]
-  denylistEnabled: boolean
-  denylistTokenChecks: TokenType[]
-  denylistTimeout: number
-}
+type OptionSchemas = typeof optionsSchema.properties
 
-export const DEFAULTS: Omit<ResolvedOptions, 'algorithm' | 'decodeAlgorithms' | 'encodeIssuer' | 'decodeIssuer' |
-'decodeAudience' | 'cookieMaxAge' | 'cookieDomain'> = {
-  decodeLeeway: 0,
-  accessTokenExpires: 900,
-  refreshTokenExpires: 2_592_000,
-  tokenLocation: ['headers'],
-  headerName: 'Authorization',
-  headerType: 'Bearer',
-  queryStringName: 'token',
-  jsonKey: 'access_token',
-  refreshJsonKey: 'refresh_token',
-  accessCookieKey: 'access_token_cookie',
-  refreshCookieKey: 'refresh_token_cookie',
-  accessCookiePath: '/',
-  refreshCookiePath: '/',
-  cookieSecure: false,
-  cookieSamesite: 'lax',
-  cookieCsrfProtect: true,
-  accessCsrfCookieKey: 'csrf_access_token',
-  refreshCsrfCookieKey: 'csrf_refresh_token',
-  accessCsrfCookiePath: '/',
-  refreshCsrfCookiePath: '/',
-  accessCsrfHeaderName: 'X-CSRF-Token',
-  refreshCsrfHeaderName: 'X-CSRF-Token',
-  csrfMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
-  denylistEnabled: false,
-  denylistTokenChecks: ['access', 'refresh'],
-  denylistTimeout: 5
-}
+/** The options whose schema carries a default: always set once resolved. */
+type DefaultedOption = { [K in OptionName]: OptionSchemas[K] extends { default: unknown } ? K : never }[OptionName]
+
+// Resolved apart from the rest: the keys become KeyMaterial, the hook and the
+// store keep their own types, and these two are always lists once resolved.
+type SpecialOption = 'secretKey' | 'privateKey' | 'publicKey' | 'tokenInDenylist' | 'denylistStore' |
+'decodeAlgorithms' | 'tokenLocation'
+
+/** Every option's value after defaults, environment and validation, typed from the schema. */
+export type ResolvedOptions =
+  { [K in Exclude<DefaultedOption, SpecialOption>]: Static<OptionSchemas[K]> } &
+  { [K in Exclude<OptionName, DefaultedOption | SpecialOption>]?: Static<OptionSchemas[K]> } &
+  { decodeAlgorithms: Algorithm[], tokenLocation: TokenLocation[] }
+
+/** The default of every option that has one, read from the schema. Frozen: every instance shares them. */
+export const DEFAULTS = Object.freeze(Object.fromEntries(Object.entries(optionsSchema.properties)
+  .filter(([, schema]) => 'default' in schema)
+  .map(([name, schema]) => [name, Object.freeze((schema as { default: unknown }).default)])
+)) as { readonly [K in DefaultedOption]: Static<OptionSchemas[K]> }
 
 /** `secretKey` → `AUTHJWT_SECRET_KEY`. */
 export function environmentName (name: string): string {

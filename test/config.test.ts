@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import fastifyJwtAuth, { ConfigError, type FastifyJwtAuthOptions } from '../index'
 import { resolveConfig } from '../lib/config'
+import { DEFAULTS, optionsSchema } from '../lib/options'
 import { keys } from './fixtures/keys'
 import { warningsDuring } from './helpers/warnings'
 
@@ -410,4 +411,14 @@ t.test('an option passed as undefined is refused, naming it', async (t) => {
   await rejects(t, { secretKey: SECRET, cookieDomain: undefined }, /^cookieDomain was passed as undefined/, 'any option')
   await rejects(t, { secretKey: SECRET, tokenInDenylist: undefined }, /^tokenInDenylist was passed as undefined/,
     'an option that never comes from the environment')
+})
+
+t.test('every default comes from the option schema, and the resolved configuration carries it', async (t) => {
+  const config = resolveConfig({ secretKey: SECRET }, {}) as unknown as Record<string, unknown>
+  const withDefaults = Object.entries(optionsSchema.properties).filter(([, schema]) => 'default' in schema)
+  t.ok(withDefaults.length >= 25, 'most options have their default in the schema')
+  for (const [name, schema] of withDefaults) {
+    t.same(config[name], (schema as { default: unknown }).default, `${name}: the schema's default`)
+  }
+  t.ok(Object.isFrozen(DEFAULTS) && Object.isFrozen(DEFAULTS.csrfMethods), 'the shared defaults cannot be changed')
 })
