@@ -1,4 +1,4 @@
-// The checks every guard runs, in the design's order: find the token → CSRF
+// The checks every guard runs, cheapest and most telling first: find the token → CSRF
 // present → verify → token type → freshness → CSRF match → denylist.
 // Synchronous unless the denylist has to be awaited: a guarded route without
 // a denylist allocates no promise.

@@ -1,6 +1,7 @@
 // Creates access and refresh tokens. fast-jwt signers are built at
 // registration, one per algorithm this instance may sign with; the claims are
-// computed here so that every token carries exactly the claims of the design.
+// computed here, so that every token carries the same set of claims (sub,
+// iat, nbf, jti, exp, type, fresh, csrf, iss, aud) whatever the algorithm.
 import { randomUUID } from 'node:crypto'
 import { createSigner } from 'fast-jwt'
 import type { AuthJwtConfig } from './config'

@@ -3,7 +3,7 @@ import { createSigner } from 'fast-jwt'
 import { buildGuardedApp, bearer } from './helpers/app'
 
 t.test('jwtRequired', async t => {
-  const app = await buildGuardedApp()
+  const app = await buildGuardedApp(t)
   t.teardown(() => app.close())
   const access = app.authJwt.createAccessToken({ subject: 'alice', userClaims: { role: 'admin' } })
   const refresh = app.authJwt.createRefreshToken({ subject: 'alice' })
@@ -54,7 +54,7 @@ t.test('jwtRequired', async t => {
   })
 
   t.test('a token from another secret is refused', async t => {
-    const other = await buildGuardedApp({ secretKey: 'another-secret-that-is-long-enough-for-hs256' })
+    const other = await buildGuardedApp(t, { secretKey: 'another-secret-that-is-long-enough-for-hs256' })
     t.teardown(() => other.close())
     const foreign = other.authJwt.createAccessToken({ subject: 'alice' })
     const response = await app.inject({ url: '/required', headers: bearer(foreign) })
@@ -69,7 +69,7 @@ t.test('jwtRequired', async t => {
 })
 
 t.test('jwtOptional', async t => {
-  const app = await buildGuardedApp()
+  const app = await buildGuardedApp(t)
   t.teardown(() => app.close())
 
   t.test('no token: the handler runs anonymously', async t => {
@@ -104,7 +104,7 @@ t.test('jwtOptional', async t => {
 })
 
 t.test('jwtRefreshTokenRequired', async t => {
-  const app = await buildGuardedApp()
+  const app = await buildGuardedApp(t)
   t.teardown(() => app.close())
 
   t.test('a refresh token passes', async t => {
@@ -129,7 +129,7 @@ t.test('jwtRefreshTokenRequired', async t => {
 })
 
 t.test('freshJwtRequired', async t => {
-  const app = await buildGuardedApp()
+  const app = await buildGuardedApp(t)
   t.teardown(() => app.close())
   const call = (token: string) => app.inject({ url: '/fresh', headers: bearer(token) })
 
@@ -158,7 +158,7 @@ t.test('freshJwtRequired', async t => {
 })
 
 t.test('every guard checks OPTIONS requests too', async t => {
-  const app = await buildGuardedApp()
+  const app = await buildGuardedApp(t)
   t.teardown(() => app.close())
   const guards = {
     '/required': app.jwtRequired,
@@ -193,7 +193,7 @@ t.test('every guard checks OPTIONS requests too', async t => {
 // through would let anyone run the handler, and its side effects, without a
 // token.
 t.test('a bare OPTIONS request does not run the handler of a guarded route', async t => {
-  const app = await buildGuardedApp()
+  const app = await buildGuardedApp(t)
   t.teardown(() => app.close())
   let deletions = 0
   const deleteAccount = async () => {
@@ -216,7 +216,7 @@ t.test('a bare OPTIONS request does not run the handler of a guarded route', asy
 })
 
 t.test('guards combine in a preHandler array', async t => {
-  const app = await buildGuardedApp()
+  const app = await buildGuardedApp(t)
   t.teardown(() => app.close())
   app.get('/both', { preHandler: [app.jwtRequired, app.freshJwtRequired] }, async () => 'ok')
   const fresh = app.authJwt.createAccessToken({ subject: 'd', fresh: true })
@@ -226,7 +226,7 @@ t.test('guards combine in a preHandler array', async t => {
 })
 
 t.test('a token without a type counts as an access token', async t => {
-  const app = await buildGuardedApp()
+  const app = await buildGuardedApp(t)
   t.teardown(() => app.close())
   // Signed with the same secret by another library: no `type` claim.
   const foreign = createSigner({ key: 'a-test-secret-that-is-long-enough-for-hs256!' })({ sub: 'eve' })

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { buildGuardedApp, bearer } from './helpers/app'
 
 t.test('the Authorization header', async t => {
-  const app = await buildGuardedApp()
+  const app = await buildGuardedApp(t)
   t.teardown(() => app.close())
   const token = app.authJwt.createAccessToken({ subject: 'alice' })
   const call = (authorization: string) => app.inject({ url: '/required', headers: { authorization } })
@@ -36,7 +36,7 @@ t.test('the Authorization header', async t => {
 })
 
 t.test('custom headerName and headerType', async t => {
-  const app = await buildGuardedApp({ headerName: 'X-Api-Token', headerType: 'JWT' })
+  const app = await buildGuardedApp(t, { headerName: 'X-Api-Token', headerType: 'JWT' })
   t.teardown(() => app.close())
   const token = app.authJwt.createAccessToken({ subject: 'alice' })
 
@@ -48,7 +48,7 @@ t.test('custom headerName and headerType', async t => {
 })
 
 t.test('headerType "" means the bare token', async t => {
-  const app = await buildGuardedApp({ headerType: '' })
+  const app = await buildGuardedApp(t, { headerType: '' })
   t.teardown(() => app.close())
   const token = app.authJwt.createAccessToken({ subject: 'alice' })
 
@@ -63,7 +63,7 @@ t.test('headerType "" means the bare token', async t => {
 
 t.test('a header Node keeps as a list is a bad header', async t => {
   // Node keeps Set-Cookie as a list, even when sent once.
-  const app = await buildGuardedApp({ headerName: 'Set-Cookie' })
+  const app = await buildGuardedApp(t, { headerName: 'Set-Cookie' })
   t.teardown(() => app.close())
   const token = app.authJwt.createAccessToken({ subject: 'alice' })
   const response = await app.inject({ url: '/required', headers: { 'set-cookie': [`Bearer ${token}`] } })
@@ -72,7 +72,7 @@ t.test('a header Node keeps as a list is a bad header', async t => {
 })
 
 t.test('a repeated custom header is refused as a repeat, not joined', async t => {
-  const app = await buildGuardedApp({ headerName: 'X-Token' })
+  const app = await buildGuardedApp(t, { headerName: 'X-Token' })
   t.teardown(() => app.close())
   const token = app.authJwt.createAccessToken({ subject: 'alice' })
   await app.listen({ port: 0, host: '127.0.0.1' })
