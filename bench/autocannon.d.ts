@@ -4,49 +4,25 @@ declare module 'autocannon' {
   function autocannon (options: autocannon.Options): Promise<autocannon.Result>
 
   namespace autocannon {
-    interface RequestData {
+    interface Request {
       method: string
       path: string
       headers: Record<string, string>
-      [key: string]: unknown
-    }
-
-    interface Request {
-      method?: string
-      path?: string
-      headers?: Record<string, string>
-      /** Called before every request built from this entry; returns the request to send. */
-      setupRequest?: (request: RequestData, context: Record<string, unknown>) => RequestData
     }
 
     interface Client {
-      /** Replaces the requests this connection sends in turn (built once each). */
+      /** Replaces the requests this connection sends in turn (each built once). */
       setRequests: (requests: Request[]) => void
     }
 
     interface Options {
       url: string
+      connections: number
+      /** Seconds. */
+      duration: number
+      headers?: Record<string, string>
       /** Called once for each connection, when it is created. */
       setupClient?: (client: Client) => void
-      connections?: number
-      /** Seconds. */
-      duration?: number
-      pipelining?: number
-      timeout?: number
-      headers?: Record<string, string>
-      requests?: Request[]
-    }
-
-    interface Histogram {
-      average: number
-      mean: number
-      stddev: number
-      min: number
-      max: number
-      total: number
-      p50: number
-      p90: number
-      p99: number
     }
 
     interface Result {
@@ -54,16 +30,10 @@ declare module 'autocannon' {
       duration: number
       errors: number
       timeouts: number
-      mismatches: number
-      non2xx: number
-      resets: number
-      '2xx': number
+      /** Responses by status code. */
       statusCodeStats: Record<string, { count: number }>
-      /** Milliseconds. */
-      latency: Histogram
-      /** Per-second samples; `total` is the number of completed requests. */
-      requests: Histogram & { sent: number }
-      throughput: Histogram
+      /** `total`: the requests completed. */
+      requests: { total: number }
     }
   }
 

@@ -1,13 +1,16 @@
-// The benchmark: `npm run bench`. See bench/README.md.
+// The benchmark runner: `npm run bench` (see bench/README.md).
 //
-// One server process per variant (bench/server.ts), pinned to CPU 1; this
-// process, which generates the load with autocannon, pinned to CPU 0. Several
-// rounds, each running every (variant, mode) once, in alternating order; the
-// verdicts use the median over rounds of the ratios measured within a round,
-// so that a slow moment of the machine hits both sides of a ratio.
+// This process, the load generator (autocannon), is pinned to CPU 0 and each
+// variant's server (bench/server.ts) to CPU 1. Every round starts new server
+// processes, checks them, and loads each (variant, mode) once, in an order
+// reversed every other round. A ratio is computed within each round and its
+// median over the rounds reported, so that a slow moment of the machine hits
+// both its sides; next to it, the same ratio computed from the server's CPU
+// time per request, which a busy machine barely moves.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { createHash, randomBytes } from 'node:crypto'
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { readdirSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
@@ -15,772 +18,321 @@ import { isDeepStrictEqual } from 'node:util'
 import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
-import fastifyJwtAuth from '../index'
-import { RESPONSE, ROUTE, VARIANTS, type Variant } from './server'
+import { isVariant, MODES, RATIOS, RESPONSE, ROUTE, VARIANTS, type Load, type Mode, type Variant, type VariantSpec } from './variants'
 
-const ALL_MODES = ['reused', 'fresh-token'] as const
-type Mode = typeof ALL_MODES[number]
+const ROOT = path.join(__dirname, '..')
+const CONNECTIONS = 50
+/** Tokens for the new-token runs: a token comes back after all the others, more than any cache holds. */
+const NEW_TOKENS = 20_000
+const SERVER_START_TIMEOUT_MS = 30_000
+/** Below this, the server waited for requests: the load generator set the pace. */
+const SATURATED_CPU_PERCENT = 90
 
 interface Settings {
   duration: number
   rounds: number
   warmup: number
-  connections: number
-  freshTokens: number
   variants: Variant[]
-  modes: Mode[]
   redisUrl: string
-  cpuProfileDir: string | undefined
-  strict: boolean
-  /** A run during which other processes used more CPU than this (% of one CPU) is measured again. */
-  maxOtherCpu: number
-  /**
-   * A run around which a CPU was this much slower than at its best, or whose
-   * cost per request rose this much over the best of the same variant and
-   * mode, is measured again.
-   */
-  maxSlowdown: number
-  retries: number
+  pin: boolean
 }
 
-interface Measurement {
-  round: number
-  variant: Variant
-  mode: Mode
+interface Tokens {
+  reused: string
+  perRequest: string[]
+}
+
+/** What the steps of a benchmark share. */
+interface Bench {
+  settings: Settings
+  pinned: boolean
+  secret: string
+  tokens: Tokens
+  /** The running servers, stopped whatever happens. */
+  children: Set<ChildProcess>
+}
+
+interface Run extends Load {
   requestsPerSecond: number
-  requests: number
-  durationSeconds: number
-  latencyAverageMs: number
-  latencyP99Ms: number
-  /** Server CPU time over wall time during the measured run; near 100 means the server was the bottleneck. */
+  /** Server CPU time over wall time: near 100, the server set the pace. */
   serverCpuPercent: number
-  /** Server CPU time per completed request: what a request costs, whoever was the bottleneck. */
+  /** What a request cost the server, whoever set the pace. */
   serverCpuMicrosPerRequest: number
-  /** The load generator's CPU time over wall time: near 100, it set the pace. */
-  runnerCpuPercent: number
-  /**
-   * CPU used during the run by everything but this benchmark (its runner, its
-   * server and the Redis server), plus time stolen by the hypervisor, in % of
-   * one CPU; null where /proc/stat cannot tell.
-   */
-  otherCpuPercent: number | null
-  /**
-   * How much slower the server, or the load generator, did a fixed piece of
-   * work just before or after the run than at its best in this benchmark (the
-   * worst of the four): 1 is full speed. Catches a host that takes the CPUs
-   * away unseen.
-   */
-  slowdown: number
-  /**
-   * The run's CPU cost per request over the lowest cost measured for the same
-   * variant and mode so far: a run that costs much more than its own earlier
-   * runs was slowed down by something outside it.
-   */
-  costRise: number
-  /** How many times the run was measured (more than once when it was disturbed). */
-  attempts: number
 }
 
-interface Target {
-  name: string
-  issue: number
-  numerator: [Variant, Mode]
-  denominator: [Variant, Mode]
-  /** The ratio must be at least this; undefined for ratios printed for information. */
-  minimum?: number
-}
-
-const TARGETS: Target[] = [
-  { name: 'reused: guard / bare', issue: 2, numerator: ['guard', 'reused'], denominator: ['bare', 'reused'], minimum: 0.85 },
-  { name: 'reused: guard / @fastify/jwt', issue: 2, numerator: ['guard', 'reused'], denominator: ['fastify-jwt', 'reused'], minimum: 1.5 },
-  { name: 'fresh-token: guard / @fastify/jwt', issue: 2, numerator: ['guard', 'fresh-token'], denominator: ['fastify-jwt', 'fresh-token'], minimum: 1.0 },
-  { name: 'reused: guard + memory denylist / bare', issue: 4, numerator: ['guard-memory-denylist', 'reused'], denominator: ['bare', 'reused'], minimum: 0.8 },
-  { name: 'reused: guard + Redis denylist / bare', issue: 4, numerator: ['guard-redis-denylist', 'reused'], denominator: ['bare', 'reused'], minimum: 0.5 },
-  { name: 'fresh-token: guard / bare', issue: 2, numerator: ['guard', 'fresh-token'], denominator: ['bare', 'fresh-token'] },
-  { name: 'reused: @fastify/jwt / bare', issue: 2, numerator: ['fastify-jwt', 'reused'], denominator: ['bare', 'reused'] },
-  // Every request a different jti: no two lookups of a turn share a key.
-  { name: 'fresh-token: guard + memory denylist / guard', issue: 4, numerator: ['guard-memory-denylist', 'fresh-token'], denominator: ['guard', 'fresh-token'] },
-  { name: 'fresh-token: guard + Redis denylist / guard', issue: 4, numerator: ['guard-redis-denylist', 'fresh-token'], denominator: ['guard', 'fresh-token'] }
-]
-
-/** The modes each variant runs in. */
-const MODES: Record<Variant, Mode[]> = {
-  bare: ['reused', 'fresh-token'],
-  guard: ['reused', 'fresh-token'],
-  'fastify-jwt': ['reused', 'fresh-token'],
-  'guard-memory-denylist': ['reused', 'fresh-token'],
-  'guard-redis-denylist': ['reused', 'fresh-token']
-}
-
-const SERVER_SCRIPT = path.join(__dirname, 'server.ts')
-const ROOT = path.join(__dirname, '..')
-const SERVER_START_TIMEOUT_MS = 30_000
-/** Below this, the server was waiting for requests rather than working. */
-const SATURATED_CPU_PERCENT = 90
-
-/** Whether other processes keep the CPUs busy (the 1-minute load average, before the benchmark starts). */
-function busy (load: number, cpus: number): boolean {
-  return load > cpus / 2
-}
-
-function readSettings (): Settings {
+function readSettings (env: NodeJS.ProcessEnv): Settings {
   const number = (name: string, fallback: number, minimum: number): number => {
-    const raw = process.env[name]
-    if (raw === undefined || raw === '') return fallback
-    const value = Number(raw)
-    if (!Number.isFinite(value) || value < minimum) throw new Error(`${name} must be a number ≥ ${minimum}, not "${raw}"`)
+    const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name])
+    if (!Number.isFinite(value) || value < minimum) throw new Error(`${name} must be a number ≥ ${minimum}, not "${env[name]}"`)
     return value
   }
-  const variants = (process.env.BENCH_VARIANTS ?? '').split(',').map(name => name.trim()).filter(name => name !== '')
-  for (const name of variants) {
-    if (!(VARIANTS as readonly string[]).includes(name)) throw new Error(`BENCH_VARIANTS: unknown variant "${name}" (known: ${VARIANTS.join(', ')})`)
-  }
-  const modes = (process.env.BENCH_MODES ?? '').split(',').map(name => name.trim()).filter(name => name !== '')
-  for (const name of modes) {
-    if (!(ALL_MODES as readonly string[]).includes(name)) throw new Error(`BENCH_MODES: unknown mode "${name}" (known: ${ALL_MODES.join(', ')})`)
-  }
-  const connections = Math.round(number('BENCH_CONNECTIONS', 50, 1))
-  const freshTokens = Math.round(number('BENCH_TOKENS', 20_000, 1000))
-  if (freshTokens < 2 * connections) throw new Error('BENCH_TOKENS must be at least twice BENCH_CONNECTIONS')
+  const variants = (env.BENCH_VARIANTS ?? '').split(',').map(name => name.trim()).filter(name => name !== '')
+  const unknown = variants.find(name => !isVariant(name))
+  if (unknown !== undefined) throw new Error(`BENCH_VARIANTS: unknown variant "${unknown}" (known: ${Object.keys(VARIANTS).join(', ')})`)
   return {
     duration: number('BENCH_DURATION', 3, 1),
     rounds: Math.round(number('BENCH_ROUNDS', 3, 1)),
     warmup: number('BENCH_WARMUP', 1, 0),
-    connections,
-    freshTokens,
-    variants: variants.length > 0 ? variants as Variant[] : [...VARIANTS],
-    modes: modes.length > 0 ? modes as Mode[] : [...ALL_MODES],
-    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    cpuProfileDir: process.env.BENCH_CPU_PROF === undefined || process.env.BENCH_CPU_PROF === '' ? undefined : path.resolve(process.env.BENCH_CPU_PROF),
-    strict: process.env.BENCH_STRICT === '1',
-    maxOtherCpu: number('BENCH_MAX_OTHER_CPU', 10, 0),
-    maxSlowdown: number('BENCH_MAX_SLOWDOWN', 1.3, 1),
-    retries: Math.round(number('BENCH_RETRIES', 2, 0))
+    variants: (variants.length > 0 ? variants : Object.keys(VARIANTS)) as Variant[],
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    pin: env.BENCH_PIN !== '0'
   }
 }
 
-// ---------------------------------------------------------------- pinning
-
-/** Whether this machine lets us put the load generator and the server on CPUs 0 and 1. */
-function canPin (): boolean {
-  if (process.env.BENCH_PIN === '0' || process.platform !== 'linux') return false
-  const probe = spawnSync('taskset', ['-c', '0,1', 'true'], { stdio: 'ignore' })
-  return probe.error === undefined && probe.status === 0
+/** Why dist/, which the servers load, would measure old code (missing, or older than a source), or null. */
+function staleBuild (): string | null {
+  const builtAt = statSync(path.join(ROOT, 'dist', 'index.js'), { throwIfNoEntry: false })?.mtimeMs
+  if (builtAt === undefined) return 'dist/index.js is missing: run `npm run build` (`npm run bench` does)'
+  const sources = ['index.ts', ...readdirSync(path.join(ROOT, 'lib'), { recursive: true, encoding: 'utf8' })
+    .filter(file => file.endsWith('.ts')).map(file => path.join('lib', file))]
+  const newer = sources.find(file => statSync(path.join(ROOT, file)).mtimeMs > builtAt)
+  return newer === undefined ? null : `${newer} changed after the last build: run \`npm run build\` (\`npm run bench\` does)`
 }
 
-/**
- * Runs this same script again under `taskset -c 0` and exits with its code.
- * The child gets BENCH_PINNED=1; Ctrl-C reaches it directly (same process
- * group), so this parent only waits.
- */
-function reexecPinned (): void {
-  const child = spawn('taskset', ['-c', '0', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, BENCH_PINNED: '1' }
-  })
-  const ignore = (): void => {}
-  process.on('SIGINT', ignore)
-  process.on('SIGTERM', () => { child.kill('SIGTERM') })
-  child.on('exit', (code, signal) => { process.exit(code ?? (signal === null ? 1 : 128 + (os.constants.signals[signal] ?? 0))) })
+/** Pins this process's threads to CPU 0 (servers go to CPU 1); false without taskset or a CPU 1. */
+function pinLoadGenerator (): boolean {
+  const taskset = (args: string[]): boolean => spawnSync('taskset', args, { stdio: 'ignore' }).status === 0
+  return taskset(['-c', '1', 'true']) && taskset(['-a', '-p', '-c', '0', String(process.pid)])
 }
 
-// ---------------------------------------------------------------- tokens
-
-interface Tokens {
-  reused: string
-  fresh: string[]
-}
-
-/**
- * Signs the tokens with the plugin itself, so they carry exactly the claims
- * fastify-jwt-auth issues (sub, iat, nbf, jti, exp, type, fresh): HS256,
- * which @fastify/jwt accepts as well with the same secret.
- */
-async function createTokens (secret: string, count: number): Promise<Tokens> {
-  const app = Fastify({ logger: false })
-  await app.register(fastifyJwtAuth, { secretKey: secret })
-  await app.ready()
-  const sign = (subject: string): string => app.authJwt.createAccessToken({ subject, expiresTime: 3600 })
-  const fresh: string[] = []
-  for (let i = 0; i < count; i++) fresh.push(sign(`user-${i}`))
-  const tokens = { reused: sign('user'), fresh }
-  await app.close()
-  return tokens
-}
-
-/** Whether Redis answers, and the pid of its server when it runs on this machine (to count its CPU). */
-async function probeRedis (url: string): Promise<{ unreachable?: string, pid?: number }> {
+async function redisUnreachable (url: string): Promise<string | null> {
+  let cause = 'no answer'
   const client = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null })
-  client.on('error', () => {})
-  try {
-    await client.connect()
-    const info = await client.info('server')
-    const pid = Number(/^process_id:(\d+)/m.exec(info)?.[1])
-    return Number.isInteger(pid) && processCpuMicros(pid) !== null ? { pid } : {}
-  } catch (error) {
-    return { unreachable: `Redis at ${url} is unreachable (${error instanceof Error ? error.message : String(error)})` }
-  } finally {
-    client.disconnect()
-  }
+  client.on('error', error => { cause = error.message })
+  const reason = await client.ping().then(() => null, () => `Redis at ${url} is unreachable (${cause})`)
+  client.disconnect()
+  return reason
 }
 
-// ---------------------------------------------------------------- interference
-
-// USER_HZ, the unit of /proc/stat: 100 on every common Linux.
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100
-
-/**
- * CPU time used by the processes of the whole machine (all CPUs), plus time
- * stolen by the hypervisor, in microseconds. Interrupt time is left out: it is
- * mostly the benchmark's own loopback traffic, charged to no process.
- */
-function machineBusyMicros (): number | null {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number)
-    // user nice system idle iowait irq softirq steal (guest time is already in user)
-    const [user, nice, system, , , , , steal = 0] = fields
-    return (user + nice + system + steal) * 1e6 / CLOCK_TICKS
-  } catch {
-    return null
-  }
+/** Signed by the built plugin, so they carry the claims it issues; HS256, which @fastify/jwt accepts too. */
+async function signTokens (secret: string): Promise<Tokens> {
+  const { default: fastifyJwtAuth } = require('../dist/index.js') as typeof import('../index')
+  const app = Fastify()
+  await app.register(fastifyJwtAuth, { secretKey: secret })
+  const sign = (subject: string): string => app.authJwt.createAccessToken({ subject, expiresTime: 3600 })
+  return { reused: sign('user'), perRequest: Array.from({ length: NEW_TOKENS }, (_, i) => sign(`user-${i}`)) }
 }
 
-/** CPU time used by a process of this machine, in microseconds; null when it cannot be read. */
-function processCpuMicros (pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // Fields after the command name (which may hold spaces): state is the 3rd field, utime the 14th, stime the 15th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) * 1e6 / CLOCK_TICKS
-  } catch {
-    return null
-  }
-}
-
-function runnerCpuMicros (): number {
-  const { user, system } = process.cpuUsage()
-  return user + system
-}
-
-// ---------------------------------------------------------------- servers
-
-interface Server {
-  variant: Variant
-  child: ChildProcess
-  url: string
-  stderr: string[]
-  bestCanaryMicros: number
-}
-
-const servers = new Set<ChildProcess>()
-
-function startServer (variant: Variant, secret: string, settings: Settings, pinned: boolean): Promise<Server> {
-  const nodeArgs = [
-    // One directory per variant: node writes a profile per thread (tsx's loader has its own).
-    ...(settings.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(settings.cpuProfileDir, variant)}`]),
-    '--import', 'tsx', SERVER_SCRIPT, variant
-  ]
-  const [command, args] = pinned ? ['taskset', ['-c', '1', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs]
+/** Starts the variant's server and returns its URL. */
+async function startServer (variant: Variant, bench: Bench): Promise<string> {
+  const nodeArgs = ['--import', 'tsx', path.join(__dirname, 'server.ts'), variant]
+  const [command, args] = bench.pinned ? ['taskset', ['-c', '1', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs]
   const child = spawn(command, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, BENCH_SECRET: secret, REDIS_URL: settings.redisUrl, NODE_ENV: 'production' }
+    env: { ...process.env, BENCH_SECRET: bench.secret, REDIS_URL: bench.settings.redisUrl, NODE_ENV: 'production' }
   })
-  servers.add(child)
-  const stderr: string[] = []
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { stderr.push(chunk) })
-
-  return new Promise((resolve, reject) => {
-    const fail = (reason: string): void => {
-      clearTimeout(timer)
-      child.kill('SIGKILL')
-      reject(new Error(`The ${variant} server ${reason}${stderr.length > 0 ? `:\n${stderr.join('')}` : ''}`))
-    }
-    const timer = setTimeout(() => fail(`did not print its port within ${SERVER_START_TIMEOUT_MS / 1000} s`), SERVER_START_TIMEOUT_MS)
-    child.once('exit', (code, signal) => {
-      servers.delete(child)
-      fail(`exited before listening (code ${code}, signal ${signal})`)
+  bench.children.add(child)
+  child.once('exit', () => bench.children.delete(child))
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  try {
+    // Only the first of these events settles the promise.
+    const line = await new Promise<string>((resolve, reject) => {
+      setTimeout(() => reject(new Error('it printed no port in time')), SERVER_START_TIMEOUT_MS).unref()
+      child.once('error', reject)
+      child.once('close', code => reject(new Error(`it exited with code ${code}`)))
+      createInterface({ input: child.stdout }).once('line', resolve)
     })
-    child.once('error', error => fail(`could not start (${error.message})`))
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
-    lines.once('line', line => {
-      clearTimeout(timer)
-      child.removeAllListeners('exit')
-      child.once('exit', () => { servers.delete(child) })
-      const port = (JSON.parse(line) as { port?: unknown }).port
-      if (typeof port !== 'number') return fail(`printed "${line}" instead of its port`)
-      resolve({ variant, child, url: `http://127.0.0.1:${port}`, stderr, bestCanaryMicros: Infinity })
-    })
-  })
+    return `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`
+  } catch (error) {
+    child.kill('SIGKILL')
+    throw new Error(`The ${variant} server did not start: ${errorMessage(error)}\n${stderr}`)
+  }
 }
 
-async function stopServers (): Promise<void> {
-  await Promise.all([...servers].map(child => new Promise<void>(resolve => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve()
-    const force = setTimeout(() => child.kill('SIGKILL'), 5000)
-    child.once('exit', () => { clearTimeout(force); resolve() })
-    child.kill('SIGTERM')
-  })))
-  servers.clear()
+async function stopServers (children: Set<ChildProcess>): Promise<void> {
+  await Promise.all([...children].map(child => {
+    const exited = once(child, 'exit')
+    child.kill()
+    return exited
+  }))
 }
 
-// ---------------------------------------------------------------- checks
-
-async function get (url: string, token?: string): Promise<{ status: number, body: unknown }> {
+async function get (url: string, token?: string): Promise<{ status: number, body: Record<string, unknown> }> {
   const response = await fetch(url, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } })
-  const text = await response.text()
-  let body: unknown = text
-  try { body = JSON.parse(text) } catch {}
-  return { status: response.status, body }
+  return { status: response.status, body: await response.json() as Record<string, unknown> }
 }
 
 /**
- * Before anything is measured: the route answers 200 with its body to the
- * tokens the load will send, and the guarded variants really guard it (no
- * token, a forged token and, with a denylist, a revoked token are refused).
+ * Before anything is measured: the route answers, a guard refuses what it
+ * must, and a variant takes a reused token's claims from a cache exactly when
+ * it is meant to (the runs then check every response is a 2xx). A guard that
+ * lets anything in, or a cache that is not on, would make the figures lie.
  */
-async function checkServer (server: Server, tokens: Tokens): Promise<void> {
-  const route = server.url + ROUTE
-  const problem = (what: string): Error => new Error(`Check of the ${server.variant} server failed: ${what}`)
-  for (const [name, token] of [['the reused token', tokens.reused], ['a fresh token', tokens.fresh[0]]] as const) {
-    const { status, body } = await get(route, token)
-    if (status !== 200 || !isDeepStrictEqual(body, RESPONSE)) throw problem(`${name} got ${status} ${JSON.stringify(body)}`)
-  }
-  if (server.variant === 'bare') return
-  const forged = tokens.reused.slice(0, tokens.reused.lastIndexOf('.') + 1) + 'AAAA' + tokens.reused.slice(tokens.reused.lastIndexOf('.') + 5)
+async function checkServer (variant: Variant, url: string, tokens: Tokens): Promise<void> {
+  const spec: VariantSpec = VARIANTS[variant]
+  const fail = (what: string): never => { throw new Error(`Check of the ${variant} server failed: ${what}`) }
+  const { status: okStatus, body: okBody } = await get(url + ROUTE, tokens.reused)
+  if (okStatus !== 200 || !isDeepStrictEqual(okBody, RESPONSE)) fail(`the reused token got ${okStatus} ${JSON.stringify(okBody)}`)
+  if (!spec.guarded) return
+  // The reused token's header and payload under another token's signature.
+  const forged = [...tokens.reused.split('.').slice(0, 2), tokens.perRequest[0].split('.')[2]].join('.')
   for (const [name, token] of [['no token', undefined], ['a forged token', forged]] as const) {
-    const { status } = await get(route, token)
-    if (status !== 401) throw problem(`${name} got ${status} instead of 401`)
+    const { status } = await get(url + ROUTE, token)
+    if (status !== 401) fail(`${name} got ${status} instead of 401`)
   }
-  if (server.variant === 'guard-memory-denylist' || server.variant === 'guard-redis-denylist') {
-    const { body } = await get(`${server.url}/__bench/revoked`)
-    const revoked = (body as { token?: unknown }).token
-    if (typeof revoked !== 'string') throw problem('it has no revoked token')
-    const { status, body: refusal } = await get(route, revoked)
-    const code = (refusal as { code?: unknown }).code
-    if (status !== 401 || code !== 'FST_JWT_AUTH_TOKEN_REVOKED') throw problem(`a revoked token got ${status} ${String(code)}`)
-  }
+  await get(`${url}/__bench/claims`, tokens.reused)
+  const { body: claims } = await get(`${url}/__bench/claims`, tokens.reused)
+  if (claims.sameAsPrevious !== spec.cachesClaims) fail(`a reused token's claims were ${spec.cachesClaims ? 'not ' : ''}taken from a cache`)
+  if (spec.denylist === null) return
+  const { status, body } = await get(url + ROUTE, String((await get(`${url}/__bench/revoked`)).body.token))
+  if (status !== 401 || body.code !== 'FST_JWT_AUTH_TOKEN_REVOKED') fail(`a revoked token got ${status} ${String(body.code)}`)
 }
 
-// ---------------------------------------------------------------- load
-
-async function serverCpuMicros (server: Server): Promise<number> {
-  const { body } = await get(`${server.url}/__bench/cpu`)
-  return (body as { micros: number }).micros
-}
-
-/**
- * How long the server takes for its fixed canary work now (the best of three
- * tries), in microseconds; also updates the server's best time, its CPU at
- * full speed.
- */
-async function canaryMicros (server: Server): Promise<number> {
-  let best = Infinity
-  for (let i = 0; i < 3; i++) {
-    const { body } = await get(`${server.url}/__bench/canary`)
-    best = Math.min(best, (body as { micros: number }).micros)
-  }
-  server.bestCanaryMicros = Math.min(server.bestCanaryMicros, best)
-  return best
-}
-
-// The same work in this process, on the load generator's CPU.
-const CANARY_INPUT = Buffer.alloc(64 * 1024, 1)
-let runnerBestCanaryMicros = Infinity
-
-function runnerCanaryMicros (): number {
-  let best = Infinity
-  for (let i = 0; i < 3; i++) {
-    const started = process.hrtime.bigint()
-    const hash = createHash('sha256')
-    for (let j = 0; j < 32; j++) hash.update(CANARY_INPUT)
-    hash.digest()
-    best = Math.min(best, Number(process.hrtime.bigint() - started) / 1000)
-  }
-  runnerBestCanaryMicros = Math.min(runnerBestCanaryMicros, best)
-  return best
-}
-
-function isDisturbed (m: Measurement, settings: Settings): boolean {
-  return (m.otherCpuPercent !== null && m.otherCpuPercent > settings.maxOtherCpu) ||
-    m.slowdown > settings.maxSlowdown || m.costRise > settings.maxSlowdown
-}
-
-function disturbance (m: Measurement): number {
-  return Math.max(m.otherCpuPercent ?? 0, 100 * (m.slowdown - 1), 100 * (m.costRise - 1))
-}
-
-// The lowest CPU cost per request measured so far, by variant and mode.
-const bestCost = new Map<string, number>()
-
-function costRise (m: Measurement): number {
-  const key = `${m.variant} ${m.mode}`
-  const best = Math.min(bestCost.get(key) ?? Infinity, m.serverCpuMicrosPerRequest)
-  bestCost.set(key, best)
-  return m.serverCpuMicrosPerRequest / best
-}
-
-// How long to let a disturbance pass before measuring again.
-const RETRY_PAUSE_MS = 3000
-
-function load (server: Server, mode: Mode, tokens: Tokens, seconds: number, connections: number): Promise<autocannon.Result> {
-  const url = server.url + ROUTE
-  if (mode === 'reused') {
-    return autocannon({ url, connections, duration: seconds, headers: { authorization: `Bearer ${tokens.reused}` } })
-  }
-  // Each connection gets its own share of the tokens (token i goes to
-  // connection i mod connections) and sends them in turn, as requests built
-  // once: no two connections send the same token, and a token comes back only
-  // after all the others (20 000 by default, more than any cache in the way).
-  // Building each request on the fly (autocannon's setupRequest) would cost
-  // the load generator so much that it, not the server, would set the pace.
-  const shares: autocannon.Request[][] = Array.from({ length: connections }, () => [])
-  tokens.fresh.forEach((token, i) => {
-    shares[i % connections].push({ method: 'GET', path: ROUTE, headers: { authorization: `Bearer ${token}` } })
-  })
+function load (url: string, mode: Mode, tokens: Tokens, seconds: number): Promise<autocannon.Result> {
+  const options = { url: url + ROUTE, connections: CONNECTIONS, duration: seconds }
+  if (mode === 'reused') return autocannon({ ...options, headers: { authorization: `Bearer ${tokens.reused}` } })
+  // Token i goes to connection i mod CONNECTIONS, which sends its share in
+  // turn as requests built once (building each request on the fly would make
+  // the load generator set the pace): no two connections send the same token.
+  const shares: autocannon.Request[][] = Array.from({ length: CONNECTIONS }, () => [])
+  tokens.perRequest.forEach((token, i) => shares[i % CONNECTIONS].push({ method: 'GET', path: ROUTE, headers: { authorization: `Bearer ${token}` } }))
   let nextClient = 0
-  return autocannon({
-    url,
-    connections,
-    duration: seconds,
-    setupClient (client) {
-      client.setRequests(shares[nextClient++ % connections])
-    }
-  })
+  return autocannon({ ...options, setupClient: client => client.setRequests(shares[nextClient++ % CONNECTIONS]) })
 }
 
-/**
- * Measures one (variant, mode) in one round. On a shared machine another
- * process may take a CPU in the middle of a run: such a run is measured
- * again (up to `retries` times) and the least disturbed attempt is kept.
- */
-async function measure (server: Server, mode: Mode, round: number, tokens: Tokens, settings: Settings, redisPid: number | undefined): Promise<Measurement> {
-  const label = `${server.variant} (${mode}), round ${round}`
-  let best: Measurement | undefined
-  for (let attempt = 1; attempt <= settings.retries + 1; attempt++) {
-    if (attempt > 1) await new Promise(resolve => setTimeout(resolve, RETRY_PAUSE_MS))
-    const m = await measureOnce(server, mode, round, tokens, settings, redisPid, label)
-    m.costRise = costRise(m)
-    if (best === undefined || disturbance(m) < disturbance(best)) best = m
-    best.attempts = attempt
-    if (!isDisturbed(m, settings)) break
-    console.log(`  round ${round}: ${server.variant} (${mode}) disturbed: other processes ${(m.otherCpuPercent ?? 0).toFixed(0)} % of a CPU, ` +
-      `CPUs up to ${m.slowdown.toFixed(2)} × slower than at their best, ` +
-      `CPU cost per request ${m.costRise.toFixed(2)} × its best` +
-      (attempt <= settings.retries ? '; measuring again' : '; keeping the least disturbed attempt'))
-  }
-  return best as Measurement
-}
-
-async function measureOnce (server: Server, mode: Mode, round: number, tokens: Tokens, settings: Settings, redisPid: number | undefined, label: string): Promise<Measurement> {
-  if (settings.warmup > 0) assertClean(await load(server, mode, tokens, settings.warmup, settings.connections), `${label}, warm-up`)
-  const redisCpu = (): number => redisPid === undefined ? 0 : processCpuMicros(redisPid) ?? 0
-  const canaryBefore = await canaryMicros(server)
-  const runnerCanaryBefore = runnerCanaryMicros()
-  const cpuBefore = await serverCpuMicros(server)
-  const machineBefore = machineBusyMicros()
-  const runnerBefore = runnerCpuMicros()
-  const redisBefore = redisCpu()
-  const started = process.hrtime.bigint()
-  const result = await load(server, mode, tokens, settings.duration, settings.connections)
-  const wallMicros = Number(process.hrtime.bigint() - started) / 1000
-  const machineAfter = machineBusyMicros()
-  const runnerAfter = runnerCpuMicros()
-  const redisAfter = redisCpu()
-  const cpuAfter = await serverCpuMicros(server)
-  const canaryAfter = await canaryMicros(server)
-  const runnerCanaryAfter = runnerCanaryMicros()
-  assertClean(result, label)
-  const serverMicros = cpuAfter - cpuBefore
-  const otherMicros = machineBefore === null || machineAfter === null
-    ? null
-    : (machineAfter - machineBefore) - (runnerAfter - runnerBefore) - serverMicros - (redisAfter - redisBefore)
-  return {
-    round,
-    variant: server.variant,
-    mode,
-    requestsPerSecond: result.requests.total / result.duration,
-    requests: result.requests.total,
-    durationSeconds: result.duration,
-    latencyAverageMs: result.latency.average,
-    latencyP99Ms: result.latency.p99,
-    serverCpuPercent: 100 * serverMicros / wallMicros,
-    serverCpuMicrosPerRequest: serverMicros / result.requests.total,
-    runnerCpuPercent: 100 * (runnerAfter - runnerBefore) / wallMicros,
-    // Clock ticks are coarse (10 ms): a few percent either way is noise.
-    otherCpuPercent: otherMicros === null ? null : Math.max(0, 100 * otherMicros / wallMicros),
-    slowdown: Math.max(
-      Math.max(canaryBefore, canaryAfter) / server.bestCanaryMicros,
-      Math.max(runnerCanaryBefore, runnerCanaryAfter) / runnerBestCanaryMicros
-    ),
-    costRise: 1,
-    attempts: 1
-  }
-}
-
-/** A benchmark of error responses measures nothing: any one aborts the run. */
+/** A benchmark of error responses measures nothing: any one aborts it. */
 function assertClean (result: autocannon.Result, label: string): void {
-  const problems: string[] = []
-  if (result.non2xx > 0) {
-    const codes = Object.entries(result.statusCodeStats).filter(([code]) => !code.startsWith('2')).map(([code, { count }]) => `${count} × ${code}`)
-    problems.push(`${result.non2xx} non-2xx responses (${codes.join(', ')})`)
-  }
+  const problems = Object.entries(result.statusCodeStats).filter(([code]) => !code.startsWith('2')).map(([code, { count }]) => `${count} × ${code}`)
   if (result.errors > 0) problems.push(`${result.errors} errors`)
   if (result.timeouts > 0) problems.push(`${result.timeouts} timeouts`)
   if (result.requests.total === 0) problems.push('no request completed')
   if (problems.length > 0) throw new Error(`${label}: ${problems.join(', ')}`)
 }
 
-// ---------------------------------------------------------------- report
+async function measure (url: string, { variant, mode }: Load, label: string, bench: Bench): Promise<Run> {
+  const serverCpuMicros = async (): Promise<number> => (await get(`${url}/__bench/cpu`)).body.micros as number
+  if (bench.settings.warmup > 0) assertClean(await load(url, mode, bench.tokens, bench.settings.warmup), `${label}, warm-up`)
+  const cpuBefore = await serverCpuMicros()
+  const started = process.hrtime.bigint()
+  const result = await load(url, mode, bench.tokens, bench.settings.duration)
+  const wallMicros = Number(process.hrtime.bigint() - started) / 1000
+  const serverMicros = await serverCpuMicros() - cpuBefore
+  assertClean(result, label)
+  const requests = result.requests.total
+  return {
+    variant,
+    mode,
+    requestsPerSecond: requests / result.duration,
+    serverCpuPercent: 100 * serverMicros / wallMicros,
+    serverCpuMicrosPerRequest: serverMicros / requests
+  }
+}
 
-function median (values: number[]): number {
+function median (values: number[]): number | null {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+  return sorted.length === 0 ? null : sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
-function table (header: string[], rows: string[][], rightAligned: boolean[]): string {
-  const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map(row => row[i].length)))
-  const line = (cells: string[]): string => cells.map((cell, i) => rightAligned[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i])).join('  ').trimEnd()
-  return [line(header), widths.map(width => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n')
-}
-
-interface RatioResult {
-  name: string
-  issue: number
-  perRound: number[]
-  median: number | null
-  /**
-   * The same ratio computed from server CPU time per request (denominator's
-   * cost / numerator's cost): the throughput ratio a saturated server would
-   * show. Robust to a busy machine; the targets use `median`.
-   */
-  cpuPerRound: number[]
-  cpuMedian: number | null
-  minimum: number | null
-  verdict: 'PASS' | 'MISS' | 'n/a' | 'info'
-  note?: string
-}
-
-function ratios (measurements: Measurement[], settings: Settings, skipped: Map<Variant, string>): RatioResult[] {
-  const find = (round: number, [variant, mode]: [Variant, Mode]): Measurement | undefined =>
-    measurements.find(m => m.round === round && m.variant === variant && m.mode === mode)
-  return TARGETS.map(target => {
-    const perRound: number[] = []
-    const cpuPerRound: number[] = []
-    for (let round = 1; round <= settings.rounds; round++) {
-      const top = find(round, target.numerator)
-      const bottom = find(round, target.denominator)
-      if (top !== undefined && bottom !== undefined) {
-        perRound.push(top.requestsPerSecond / bottom.requestsPerSecond)
-        cpuPerRound.push(bottom.serverCpuMicrosPerRequest / top.serverCpuMicrosPerRequest)
-      }
-    }
-    const missing = [target.numerator[0], target.denominator[0]].find(variant => !settings.variants.includes(variant) || skipped.has(variant))
-    const modeMissing = [target.numerator[1], target.denominator[1]].find(mode => !settings.modes.includes(mode))
-    const value = perRound.length > 0 ? median(perRound) : null
-    const minimum = target.minimum ?? null
-    const verdict = value === null ? 'n/a' : minimum === null ? 'info' : value >= minimum ? 'PASS' : 'MISS'
-    const result: RatioResult = {
-      name: target.name,
-      issue: target.issue,
-      perRound,
-      median: value,
-      cpuPerRound,
-      cpuMedian: cpuPerRound.length > 0 ? median(cpuPerRound) : null,
-      minimum,
-      verdict
-    }
-    if (value === null && missing !== undefined) result.note = skipped.get(missing) ?? `${missing} not run (BENCH_VARIANTS)`
-    else if (value === null && modeMissing !== undefined) result.note = `${modeMissing} not run (BENCH_MODES)`
-    return result
+/**
+ * A row per ratio: its value in each round, the median of those, the same
+ * median from CPU cost per request (the denominator's over the numerator's:
+ * the ratio a saturated server would show), the target and the verdict.
+ */
+function ratioRows (rounds: Run[][], skipped: Set<Variant>): string[][] {
+  return RATIOS.map(({ name, numerator, denominator, minimum }) => {
+    const pairs = rounds.map(runs => [numerator, denominator].map(side => runs.find(run => run.variant === side.variant && run.mode === side.mode)))
+      .filter((pair): pair is Run[] => pair.every(run => run !== undefined))
+    const perRound = pairs.map(([top, bottom]) => top.requestsPerSecond / bottom.requestsPerSecond)
+    const value = median(perRound)
+    const cpuBased = median(pairs.map(([top, bottom]) => bottom.serverCpuMicrosPerRequest / top.serverCpuMicrosPerRequest))
+    // Only a variant left out or skipped leaves a ratio without a value.
+    const absent = [numerator.variant, denominator.variant].find(variant => !rounds[0].some(run => run.variant === variant)) as Variant
+    const verdict = value === null
+      ? `n/a (${absent} ${skipped.has(absent) ? 'skipped' : 'not in BENCH_VARIANTS'})`
+      : minimum === undefined ? 'info' : value >= minimum ? 'PASS' : 'MISS'
+    return [name, perRound.map(ratio => ratio.toFixed(2)).join(' '), value?.toFixed(2) ?? '-', cpuBased?.toFixed(2) ?? '-',
+      minimum === undefined ? '-' : `≥ ${minimum.toFixed(2)}`, verdict]
   })
 }
 
-function report (measurements: Measurement[], results: RatioResult[], settings: Settings): void {
-  console.log('\nRequests per second (each run measured alone, after its warm-up):\n')
-  console.log(table(
-    ['round', 'variant', 'mode', 'req/s', 'avg ms', 'p99 ms', 'server CPU', 'µs CPU/req', 'cost rise', 'load gen CPU', 'other CPU', 'slowdown', 'tries'],
-    measurements.map(m => [
-      String(m.round), m.variant, m.mode,
-      m.requestsPerSecond.toFixed(0), m.latencyAverageMs.toFixed(2), m.latencyP99Ms.toFixed(0), `${m.serverCpuPercent.toFixed(0)} %`,
-      m.serverCpuMicrosPerRequest.toFixed(1),
-      m.costRise.toFixed(2),
-      `${m.runnerCpuPercent.toFixed(0)} %`,
-      m.otherCpuPercent === null ? '-' : `${m.otherCpuPercent.toFixed(0)} %`,
-      `${m.slowdown.toFixed(2)}${isDisturbed(m, settings) ? ' !' : ''}`,
-      String(m.attempts)
-    ]),
-    [true, false, false, true, true, true, true, true, true, true, true, true, true]
-  ))
-  console.log('\nMedian over rounds of the per-round ratios:\n')
-  console.log(table(
-    ['ratio', 'req/s per round', 'median', 'target', 'verdict', 'CPU-based median'],
-    results.map(r => [
-      `${r.name} (issue ${r.issue})`,
-      r.perRound.map(value => value.toFixed(2)).join(' '),
-      r.median === null ? '-' : r.median.toFixed(2),
-      r.minimum === null ? '-' : `≥ ${r.minimum.toFixed(2)}`,
-      r.note === undefined ? r.verdict : `${r.verdict} (${r.note})`,
-      r.cpuMedian === null ? '-' : r.cpuMedian.toFixed(2)
-    ]),
-    [false, false, true, true, false, true]
-  ))
+/** Columns named in `textColumns` are aligned left, the figures right. */
+function table (header: string[], rows: string[][], textColumns: string[]): string {
+  const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map(row => row[i].length)))
+  const line = (cells: string[]): string =>
+    cells.map((cell, i) => textColumns.includes(header[i]) ? cell.padEnd(widths[i]) : cell.padStart(widths[i])).join('  ').trimEnd()
+  return [line(header), widths.map(width => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n')
 }
 
-// ---------------------------------------------------------------- main
-
-/**
- * Why the servers' build in dist/ cannot be measured (missing, or older than
- * the sources), or null. `npm run bench` builds first; running the runner
- * directly after a change would measure the old code.
- */
-function staleBuild (): string | null {
-  const built = path.join(ROOT, 'dist', 'index.js')
-  let builtAt: number
-  try {
-    builtAt = statSync(built).mtimeMs
-  } catch {
-    return `${path.relative(ROOT, built)} is missing: run \`npm run build\` (\`npm run bench\` does)`
+function report (rounds: Run[][], skipped: Set<Variant>): void {
+  console.log('\nEach run, after its warm-up:\n')
+  console.log(table(['round', 'variant', 'mode', 'req/s', 'server CPU %', 'µs CPU/req'], rounds.flatMap((runs, i) => runs.map(run => [
+    String(i + 1), run.variant, run.mode, run.requestsPerSecond.toFixed(0), run.serverCpuPercent.toFixed(0), run.serverCpuMicrosPerRequest.toFixed(1)
+  ])), ['variant', 'mode']))
+  console.log('\nMedians over the rounds of the per-round ratios:\n')
+  console.log(table(['ratio', 'req/s per round', 'median', 'CPU-based median', 'target', 'verdict'], ratioRows(rounds, skipped), ['ratio', 'req/s per round', 'verdict']))
+  const runs = rounds.flat()
+  const unsaturated = runs.filter(run => run.serverCpuPercent < SATURATED_CPU_PERCENT).length
+  if (unsaturated > 0) {
+    console.log(`\n${unsaturated} of ${runs.length} runs kept the server below ${SATURATED_CPU_PERCENT} % CPU: the load generator set their pace, ` +
+      'so the req/s ratios using them understate what authentication costs; the CPU-based ones do not.')
   }
-  const sources = ['index.ts', ...readdirSync(path.join(ROOT, 'lib'), { recursive: true, encoding: 'utf8' })
-    .filter(file => file.endsWith('.ts'))
-    .map(file => path.join('lib', file))]
-  const newer = sources.find(file => statSync(path.join(ROOT, file)).mtimeMs > builtAt)
-  return newer === undefined ? null : `${newer} changed after the last build: run \`npm run build\` (\`npm run bench\` does)`
 }
 
-async function main (pinned: boolean): Promise<number> {
+async function main (children: Set<ChildProcess>): Promise<void> {
   const stale = staleBuild()
   if (stale !== null) throw new Error(stale)
-  const settings = readSettings()
-  const secret = randomBytes(32).toString('base64url')
-  const skipped = new Map<Variant, string>()
-  let redisPid: number | undefined
-  if (settings.variants.includes('guard-redis-denylist')) {
-    const redis = await probeRedis(settings.redisUrl)
-    if (redis.unreachable !== undefined) skipped.set('guard-redis-denylist', `skipped: ${redis.unreachable}`)
-    redisPid = redis.pid
+  const settings = readSettings(process.env)
+  const pinned = settings.pin && pinLoadGenerator()
+  const loadAverageBefore = os.loadavg()[0]
+  console.log(`fastify-jwt-auth benchmark: node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ` +
+    (pinned ? 'load generator on CPU 0, servers on CPU 1 (taskset)' : 'not pinned: load generator and servers share the CPUs'))
+  console.log(`${settings.rounds} round(s) × ${settings.duration} s per run (+ ${settings.warmup} s warm-up), ${CONNECTIONS} connections`)
+  const skipped = new Set<Variant>()
+  for (const variant of settings.variants.filter(variant => VARIANTS[variant].denylist === 'redis')) {
+    const reason = await redisUnreachable(settings.redisUrl)
+    if (reason === null) continue
+    console.log(`${variant} skipped: ${reason}`)
+    skipped.add(variant)
   }
   const variants = settings.variants.filter(variant => !skipped.has(variant))
+  const secret = randomBytes(32).toString('base64url')
+  const bench: Bench = { settings, pinned, secret, tokens: await signTokens(secret), children }
 
-  const cpus = os.cpus()
-  console.log(`fastify-jwt-auth benchmark: node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}`)
-  console.log(pinned
-    ? 'Pinned: load generator on CPU 0, servers on CPU 1 (taskset).'
-    : 'Not pinned (no taskset, fewer than two CPUs, or BENCH_PIN=0): load generator and server share the CPUs.')
-  console.log(`${settings.rounds} rounds × ${settings.duration} s per run (+ ${settings.warmup} s warm-up), ${settings.connections} connections, ${settings.freshTokens} fresh tokens.`)
-  const loadBefore = os.loadavg()[0]
-  console.log(`Load average before: ${loadBefore.toFixed(2)}${busy(loadBefore, cpus.length) ? ' — the machine is busy: expect noisy numbers' : ''}`)
-  for (const reason of skipped.values()) console.log(`guard-redis-denylist ${reason}`)
-
-  const tokens = await createTokens(secret, settings.freshTokens)
-  // New server processes for every round. Two processes running the same
-  // code can differ in speed by 10 to 20 % for their whole life (where the
-  // JIT put things, how memory was laid out): with one process per variant
-  // for the whole benchmark, that difference would be in every round, and no
-  // median could remove it. Seen here with variants whose preHandlers did
-  // next to nothing: they came out up to 20 % apart, in a different order
-  // from one benchmark to the next.
-  async function startAll (): Promise<Map<Variant, Server>> {
-    const running = new Map<Variant, Server>()
-    for (const variant of variants) {
-      const server = await startServer(variant, secret, settings, pinned)
-      running.set(variant, server)
-      await checkServer(server, tokens)
-      // Also warms up the canaries, and gives a first idea of the CPUs' full speed.
-      for (let i = 0; i < 3; i++) {
-        await canaryMicros(server)
-        runnerCanaryMicros()
-      }
-    }
-    return running
-  }
-
-  const plan = variants.flatMap(variant => MODES[variant].filter(mode => settings.modes.includes(mode)).map(mode => ({ variant, mode })))
-  const measurements: Measurement[] = []
-  let running = new Map<Variant, Server>()
+  // Each variant runs in the modes its ratios use.
+  const loads = variants.flatMap(variant => MODES.filter(mode => RATIOS.some(({ numerator, denominator }) =>
+    [numerator, denominator].some(side => side.variant === variant && side.mode === mode))).map(mode => ({ variant, mode })))
+  const rounds: Run[][] = []
   for (let round = 1; round <= settings.rounds; round++) {
-    await stopServers()
-    running = await startAll()
-    if (round === 1) console.log(`Servers up and checked: ${variants.join(', ')} (new processes for each round).`)
-    const order = round % 2 === 1 ? plan : [...plan].reverse()
-    for (const { variant, mode } of order) {
-      const m = await measure(running.get(variant) as Server, mode, round, tokens, settings, redisPid)
-      measurements.push(m)
-      console.log(`  round ${round}: ${variant} (${mode}) ${m.requestsPerSecond.toFixed(0)} req/s, ` +
-        `server CPU ${m.serverCpuPercent.toFixed(0)} %, ${m.serverCpuMicrosPerRequest.toFixed(1)} µs/request, ` +
-        `load generator CPU ${m.runnerCpuPercent.toFixed(0)} %` +
-        (m.otherCpuPercent === null ? '' : `, other processes ${m.otherCpuPercent.toFixed(0)} %`))
+    // New processes every round: two processes running the same code can
+    // differ in speed by 10 to 20 % for their whole life (JIT, memory
+    // layout), which would then be in every round, out of a median's reach.
+    const urls = new Map<Variant, string>()
+    for (const variant of variants) {
+      urls.set(variant, await startServer(variant, bench))
+      await checkServer(variant, urls.get(variant) as string, bench.tokens)
     }
-  }
-  // A run measured before any better run of its variant and mode had nothing
-  // to be compared with: now that each has its best, measure again the runs
-  // that cost much more, and keep the better measurement.
-  for (const [index, m] of measurements.entries()) {
-    const rise = m.serverCpuMicrosPerRequest / (bestCost.get(`${m.variant} ${m.mode}`) ?? Infinity)
-    if (rise <= settings.maxSlowdown) continue
-    console.log(`  round ${m.round}: ${m.variant} (${m.mode}) cost ${rise.toFixed(2)} × the best of its variant and mode; measuring again`)
-    const again = await measure(running.get(m.variant) as Server, m.mode, m.round, tokens, settings, redisPid)
-    if (again.serverCpuMicrosPerRequest < m.serverCpuMicrosPerRequest) measurements[index] = { ...again, attempts: m.attempts + again.attempts }
-  }
-  for (const m of measurements) m.costRise = m.serverCpuMicrosPerRequest / (bestCost.get(`${m.variant} ${m.mode}`) as number)
-  await stopServers()
-  const loadAfter = os.loadavg()[0]
-
-  const results = ratios(measurements, settings, skipped)
-  report(measurements, results, settings)
-  console.log(`\nLoad average before: ${loadBefore.toFixed(2)}, after: ${loadAfter.toFixed(2)} (1 min; the benchmark itself adds about 2).`)
-  const disturbed = measurements.filter(m => isDisturbed(m, settings))
-  if (disturbed.length > 0) {
-    console.log(`${disturbed.length} of ${measurements.length} runs (marked !) stayed disturbed after ${settings.retries} more attempts ` +
-      `(other processes above ${settings.maxOtherCpu} % of a CPU, a CPU over ${settings.maxSlowdown} × slower than at its best, ` +
-      `or a cost per request over ${settings.maxSlowdown} × the best of its variant and mode): ` +
-      'their numbers are unreliable.')
-  }
-  const unsaturated = measurements.filter(m => m.serverCpuPercent < SATURATED_CPU_PERCENT)
-  if (unsaturated.length > 0) {
-    console.log(`${unsaturated.length} of ${measurements.length} runs left the server below ${SATURATED_CPU_PERCENT} % CPU: there the load generator ` +
-      '(see its CPU) was the bottleneck, and the ratios that use them understate the cost of authentication; the CPU-based ratios do not.')
+    const runs: Run[] = []
+    for (const load of round % 2 === 1 ? loads : [...loads].reverse()) {
+      const label = `round ${round}: ${load.variant} (${load.mode})`
+      const run = await measure(urls.get(load.variant) as string, load, label, bench)
+      runs.push(run)
+      console.log(`  ${label} ${run.requestsPerSecond.toFixed(0)} req/s, server CPU ${run.serverCpuPercent.toFixed(0)} %, ` +
+        `${run.serverCpuMicrosPerRequest.toFixed(1)} µs/request`)
+    }
+    rounds.push(runs)
+    await stopServers(children)
   }
 
-  const file = path.join(os.tmpdir(), `fastify-jwt-auth-bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
-  writeFileSync(file, JSON.stringify({
-    date: new Date().toISOString(),
-    node: process.version,
-    cpus: cpus.map(cpu => cpu.model),
-    pinned,
-    loadAverage: { before: loadBefore, after: loadAfter },
-    settings,
-    skipped: Object.fromEntries(skipped),
-    measurements,
-    ratios: results
-  }, null, 2) + '\n')
-  console.log(`\nResults written to ${file}`)
-  if (settings.cpuProfileDir !== undefined) console.log(`CPU profiles of the servers in ${settings.cpuProfileDir}`)
+  report(rounds, skipped)
+  console.log(`\nLoad average (1 min): ${loadAverageBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after (the benchmark itself adds about 2).`)
+}
 
-  const missed = results.filter(r => r.verdict === 'MISS')
-  if (missed.length > 0) console.log(`\n${missed.length} target(s) missed.`)
-  return settings.strict && missed.length > 0 ? 1 : 0
+function errorMessage (error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
 }
 
 function start (): void {
-  const pin = canPin()
-  if (pin && process.env.BENCH_PINNED !== '1') return reexecPinned()
-
-  const abort = (signal: NodeJS.Signals): void => {
-    console.error(`\n${signal}: stopping the servers`)
-    stopServers().finally(() => process.exit(130))
-  }
-  process.once('SIGINT', abort)
-  process.once('SIGTERM', abort)
-  // Last resort: whatever happens, no server outlives the runner.
-  process.once('exit', () => { for (const child of servers) child.kill('SIGKILL') })
-
-  main(pin).then(code => { process.exitCode = code }, async (error: unknown) => {
-    console.error(`\nBenchmark aborted: ${error instanceof Error ? error.message : String(error)}`)
-    await stopServers()
+  const children = new Set<ChildProcess>()
+  // Whatever ends the runner, no server outlives it.
+  process.once('exit', () => { for (const child of children) child.kill('SIGKILL') })
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130))
+  main(children).catch(async (error: unknown) => {
+    console.error(`\nBenchmark aborted: ${errorMessage(error)}`)
     process.exitCode = 1
+    await stopServers(children)
   })
 }
 
