@@ -3,6 +3,7 @@
 // `headers` along (WWW-Authenticate on 401s, RFC 6750). Messages are fixed
 // strings: none of them ever contains a token, a secret or a key.
 
+/** Every `code` the plugin's errors carry; each maps to one status (see the classes). */
 export type AuthJwtErrorCode =
   | 'FST_JWT_AUTH_MISSING_TOKEN'
   | 'FST_JWT_AUTH_BAD_HEADER'
@@ -22,6 +23,18 @@ export type AuthJwtErrorCode =
 const CHALLENGE_NO_TOKEN = Object.freeze({ 'www-authenticate': 'Bearer' })
 const CHALLENGE_BAD_TOKEN = Object.freeze({ 'www-authenticate': 'Bearer error="invalid_token"' })
 
+/**
+ * The base of every error the plugin throws: `code`, `statusCode`, and on
+ * 401s `headers` with the `WWW-Authenticate` challenge. Test for it in an
+ * error handler, and send `headers` along to keep the challenge.
+ * @example
+ * app.setErrorHandler((error, request, reply) => {
+ *   if (error instanceof AuthJwtError) {
+ *     return reply.code(error.statusCode).headers(error.headers ?? {}).send({ message: error.message })
+ *   }
+ *   throw error
+ * })
+ */
 export class AuthJwtError extends Error {
   readonly code: AuthJwtErrorCode
   readonly statusCode: number
@@ -38,51 +51,59 @@ export class AuthJwtError extends Error {
   }
 }
 
-/** No location held a token. The message names each location's reason. */
+/** 401 `FST_JWT_AUTH_MISSING_TOKEN`: no location held a token. The message names each location's reason. */
 export class MissingTokenError extends AuthJwtError {
   constructor (message: string) {
     super('FST_JWT_AUTH_MISSING_TOKEN', 401, message)
   }
 }
 
-/** The Authorization header is there but is not `<type> <JWT>`. */
+/**
+ * 400 `FST_JWT_AUTH_BAD_HEADER`: the token header is not `<type> <JWT>`, or
+ * the header or a JWT/CSRF cookie was sent more than once.
+ */
 export class InvalidHeaderError extends AuthJwtError {
   constructor (message: string) {
     super('FST_JWT_AUTH_BAD_HEADER', 400, message)
   }
 }
 
-/** The token could not be verified: expired, or invalid for any other reason. */
+/** 401 `FST_JWT_AUTH_TOKEN_EXPIRED`, or `FST_JWT_AUTH_TOKEN_INVALID` for every other reason a token fails verification. */
 export class JWTDecodeError extends AuthJwtError {
   constructor (code: 'FST_JWT_AUTH_TOKEN_EXPIRED' | 'FST_JWT_AUTH_TOKEN_INVALID', message: string) {
     super(code, 401, message)
   }
 }
 
+/** 401 `FST_JWT_AUTH_TOKEN_REVOKED`: the denylist holds the token. */
 export class RevokedTokenError extends AuthJwtError {
   constructor () {
     super('FST_JWT_AUTH_TOKEN_REVOKED', 401, 'Token has been revoked')
   }
 }
 
+/** 401 `FST_JWT_AUTH_ACCESS_REQUIRED`: a refresh token where an access token is needed. */
 export class AccessTokenRequired extends AuthJwtError {
   constructor () {
     super('FST_JWT_AUTH_ACCESS_REQUIRED', 401, 'Only access tokens are allowed')
   }
 }
 
+/** 401 `FST_JWT_AUTH_REFRESH_REQUIRED`: an access token where a refresh token is needed. */
 export class RefreshTokenRequired extends AuthJwtError {
   constructor () {
     super('FST_JWT_AUTH_REFRESH_REQUIRED', 401, 'Only refresh tokens are allowed')
   }
 }
 
+/** 401 `FST_JWT_AUTH_FRESH_REQUIRED`: the access token is not fresh (any more). */
 export class FreshTokenRequired extends AuthJwtError {
   constructor () {
     super('FST_JWT_AUTH_FRESH_REQUIRED', 401, 'Fresh token required')
   }
 }
 
+/** 401 `FST_JWT_AUTH_CSRF_MISSING` or `FST_JWT_AUTH_CSRF_MISMATCH`: the double-submit check of a cookie token failed. */
 export class CSRFError extends AuthJwtError {
   constructor (code: 'FST_JWT_AUTH_CSRF_MISSING' | 'FST_JWT_AUTH_CSRF_MISMATCH') {
     super(code, 401, code === 'FST_JWT_AUTH_CSRF_MISSING'
@@ -101,7 +122,11 @@ export class DenylistError extends AuthJwtError {
   }
 }
 
-/** A bad setting, or an operation the configuration does not allow. */
+/**
+ * `FST_JWT_AUTH_CONFIG`: a bad setting (registration fails with it), or an
+ * operation the configuration does not allow; answered as a 500 if it ever
+ * reaches a request.
+ */
 export class ConfigError extends AuthJwtError {
   constructor (message: string) {
     super('FST_JWT_AUTH_CONFIG', 500, message)

@@ -37,7 +37,13 @@ function notRegisteredError (): ConfigError {
     'register it with `await app.register(fastifyJwtAuth, options)` on the instance that declares the route or on one of its parents')
 }
 
-/** preHandler: a valid, unrevoked access token. */
+/**
+ * preHandler: a valid, unrevoked access token. Usable before or after the
+ * plugin is registered; a 500 `FST_JWT_AUTH_CONFIG` where it is not.
+ * @example
+ * app.get('/account', { preHandler: jwtRequired }, handler)
+ * app.delete('/account', { preHandler: [jwtRequired, freshJwtRequired] }, handler)
+ */
 export const jwtRequired: preHandlerHookHandler = createExportedGuard('access')
 /** preHandler: no token runs the handler anonymously; a present token must be valid. */
 export const jwtOptional: preHandlerHookHandler = createExportedGuard('optional')

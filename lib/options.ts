@@ -67,51 +67,98 @@ export const optionsSchema = Type.Object({
   secretKey: Type.Optional(option(secret(), 'string', 'a non-empty string or Buffer')),
   privateKey: Type.Optional(option(secret(), 'key', 'a PEM private key (string or Buffer)')),
   publicKey: Type.Optional(option(secret(), 'key', 'a PEM public key (string or Buffer)')),
+  /** The algorithm new tokens are signed with (default `HS256`); one of `decodeAlgorithms`. */
   algorithm: Type.Optional(withDefault(
     option(enumOf(ALGORITHMS), 'string', `one of ${ALGORITHMS.join(', ')}`), 'HS256')),
+  /** Algorithms accepted when verifying (default `[algorithm]`): one family only, HS* or asymmetric, each
+   * fitting the key. `none` is never allowed.
+   */
   decodeAlgorithms: Type.Optional(option(listOf(enumOf(ALGORITHMS)), 'list',
     `a non-empty list of ${ALGORITHMS.join(', ')}`)),
+  /** Clock tolerance in seconds for `exp`, `nbf` and `iat` (default 0). */
   decodeLeeway: Type.Optional(withDefault(seconds(), 0)),
+  /** `iss` written on new tokens. */
   encodeIssuer: Type.Optional(name()),
+  /** `iss` every verified token must carry, exactly. */
   decodeIssuer: Type.Optional(name()),
+  /** Audience(s) a verified token's `aud` must name one of; also written on new tokens that name no `audience`
+   * of their own. When unset, `aud` is ignored.
+   */
   decodeAudience: Type.Optional(option(Type.Union([nonEmptyString(), listOf(nonEmptyString())]), 'stringOrList',
     'a non-empty string or a non-empty list of them')),
+  /** Seconds an access token lives (default 900, 15 minutes), or `false` for no `exp`. */
   accessTokenExpires: Type.Optional(withDefault(duration(), 900)),
+  /** Seconds a refresh token lives (default 2,592,000, 30 days), or `false` for no `exp`. */
   refreshTokenExpires: Type.Optional(withDefault(duration(), 2_592_000)),
+  /** Where requests carry their token, tried in this order (default `['headers']`): `headers`, `cookies`,
+   * `query`, `json`. Only an absent token moves on to the next location.
+   */
   tokenLocation: Type.Optional(withDefault(
     option(Type.Union([enumOf(TOKEN_LOCATIONS), listOf(enumOf(TOKEN_LOCATIONS))]), 'list',
       `a non-empty list of ${TOKEN_LOCATIONS.join(', ')}`),
     ['headers'])),
+  /** The header holding the token (default `Authorization`). Sent twice, the request is refused (400). */
   headerName: Type.Optional(withDefault(headerName(), 'Authorization')),
+  /** The scheme word before the token (default `Bearer`, matched case-insensitively); `''` for the bare token. */
   headerType: Type.Optional(withDefault(
     option(Type.String({ pattern: `^[${TOKEN_CHARACTERS}]*$` }), 'string',
       'an authentication scheme word such as "Bearer", or "" for the bare token'),
     'Bearer')),
+  /** Query parameter holding the token (default `token`) when `query` is a location. */
   queryStringName: Type.Optional(withDefault(name(), 'token')),
+  /** JSON body field holding the access token (default `access_token`) when `json` is a location. */
   jsonKey: Type.Optional(withDefault(name(), 'access_token')),
+  /** JSON body field holding the refresh token (default `refresh_token`) when `json` is a location. */
   refreshJsonKey: Type.Optional(withDefault(name(), 'refresh_token')),
+  /** Name of the access token's httpOnly cookie (default `access_token_cookie`). `__Host-` names are checked
+   * against `cookieSecure`, the path and `cookieDomain`.
+   */
   accessCookieKey: Type.Optional(withDefault(cookieName(), 'access_token_cookie')),
+  /** Name of the refresh token's httpOnly cookie (default `refresh_token_cookie`). */
   refreshCookieKey: Type.Optional(withDefault(cookieName(), 'refresh_token_cookie')),
+  /** Path of the access token cookie (default `/`). */
   accessCookiePath: Type.Optional(withDefault(path(), '/')),
+  /** Path of the refresh token cookie (default `/`); `/refresh` sends it only where it is used. */
   refreshCookiePath: Type.Optional(withDefault(path(), '/')),
+  /** Max-Age of every cookie, in seconds; unset: session cookies. */
   cookieMaxAge: Type.Optional(seconds()),
+  /** Domain of every cookie; unset: host-only cookies (required for `__Host-` names). */
   cookieDomain: Type.Optional(name()),
+  /** Secure attribute of every cookie (default `false`); required for `__Host-`/`__Secure-` names and SameSite
+   * `none`.
+   */
   cookieSecure: Type.Optional(withDefault(flag(), false)),
+  /** SameSite of every cookie: `strict`, `lax` (default) or `none` (which needs `cookieSecure`). */
   cookieSamesite: Type.Optional(withDefault(
     option(enumOf(SAMESITE_VALUES), 'string', 'one of strict, lax, none'), 'lax')),
+  /** Double-submit CSRF protection for cookie-borne tokens (default `true`). */
   cookieCsrfProtect: Type.Optional(withDefault(flag(), true)),
+  /** Name of the access token's CSRF cookie, readable by scripts (default `csrf_access_token`). */
   accessCsrfCookieKey: Type.Optional(withDefault(cookieName(), 'csrf_access_token')),
+  /** Name of the refresh token's CSRF cookie, readable by scripts (default `csrf_refresh_token`). */
   refreshCsrfCookieKey: Type.Optional(withDefault(cookieName(), 'csrf_refresh_token')),
+  /** Path of the access token's CSRF cookie (default `/`). */
   accessCsrfCookiePath: Type.Optional(withDefault(path(), '/')),
+  /** Path of the refresh token's CSRF cookie (default `/`). */
   refreshCsrfCookiePath: Type.Optional(withDefault(path(), '/')),
+  /** Header a cookie-authenticated request sends the access CSRF value in (default `X-CSRF-Token`). */
   accessCsrfHeaderName: Type.Optional(withDefault(headerName(), 'X-CSRF-Token')),
+  /** Header a cookie-authenticated request sends the refresh CSRF value in (default `X-CSRF-Token`). */
   refreshCsrfHeaderName: Type.Optional(withDefault(headerName(), 'X-CSRF-Token')),
+  /** Methods whose cookie-authenticated requests must send the CSRF header (default `POST`, `PUT`, `PATCH`,
+   * `DELETE`; WebSocket upgrades always).
+   */
   csrfMethods: Type.Optional(withDefault(
     option(Type.Array(Type.String({ pattern: '^[A-Za-z]+$' })), 'list', 'a list of HTTP method names'),
     ['POST', 'PUT', 'PATCH', 'DELETE'])),
+  /** Check tokens against the denylist on every guarded request (default `false`); `revokeToken` needs it. */
   denylistEnabled: Type.Optional(withDefault(flag(), false)),
+  /** Token types checked against the denylist (default `['access', 'refresh']`); `revokeToken` refuses the
+   * others.
+   */
   denylistTokenChecks: Type.Optional(withDefault(
     option(Type.Array(enumOf(TOKEN_TYPES)), 'list', 'a list of access, refresh'), ['access', 'refresh'])),
+  /** Seconds a denylist check or revocation may take before it fails closed with a 500 (default 5). */
   denylistTimeout: Type.Optional(withDefault(
     option(Type.Integer({ minimum: 1 }), 'integer', 'a whole number of seconds, at least 1'), 5)),
   // Checked by hand in config.ts: TypeBox cannot describe a function's contract.
@@ -144,13 +191,37 @@ export type TokenInDenylist = (claims: AuthJwtClaims, request: FastifyRequest) =
 
 type SchemaOptions = Static<typeof optionsSchema>
 
+/**
+ * The options of `app.register(fastifyJwtAuth, options)`. Each may also come
+ * from an `AUTHJWT_*` environment variable (`secretKey` → `AUTHJWT_SECRET_KEY`)
+ * unless it is passed here; a bad one fails the registration with
+ * `FST_JWT_AUTH_CONFIG`, and so does an unknown option or one passed as
+ * `undefined`.
+ *
+ * @example
+ * await app.register(fastifyJwtAuth, { secretKey: process.env.JWT_SECRET as string, accessTokenExpires: '15m' })
+ */
 export interface FastifyJwtAuthOptions extends Omit<SchemaOptions,
 'secretKey' | 'privateKey' | 'publicKey' | 'tokenInDenylist' | 'denylistStore' | 'csrfMethods'> {
+  /**
+   * The HS* secret: at least the hash's size (32 bytes for HS256), or a
+   * warning is emitted. A PEM key, certificate, JWK or DER key is refused.
+   * When any key option is passed, none is read from the environment.
+   */
   secretKey?: string | Buffer
+  /** PEM private key for RS*, PS*, ES*, EdDSA (RSA: at least 2048 bits); the public key is derived from it. */
   privateKey?: string | Buffer
+  /** PEM public key; alone, it makes a verify-only instance (creating a token throws `FST_JWT_AUTH_CONFIG`). */
   publicKey?: string | Buffer
+  /** Methods whose cookie-authenticated requests must send the CSRF header (default `POST`, `PUT`, `PATCH`, `DELETE`). */
   csrfMethods?: string[]
+  /**
+   * Your own revocation rule, replacing the store lookup:
+   * `(claims, request) => boolean | Promise<boolean>`. It fails closed: a
+   * throw, a rejection, a non-boolean answer or a timeout is a 500.
+   */
   tokenInDenylist?: TokenInDenylist
+  /** Where revocations are kept (default: `createMemoryDenylist()`); used by `revokeToken` and the default lookup. */
   denylistStore?: DenylistStore
 }
 

@@ -15,6 +15,11 @@ export interface RequestAuthJwtParts {
   cookies: CookieHelpers
 }
 
+/**
+ * `request.authJwt`: the guards' checks callable inside a handler, what they
+ * verified, token creation, the cookie helpers and revocation of the current
+ * token. Created on first use, so routes that do not touch it pay nothing.
+ */
 export class RequestAuthJwt {
   readonly #request: FastifyRequest & RequestState
   readonly #parts: RequestAuthJwtParts
@@ -24,15 +29,27 @@ export class RequestAuthJwt {
     this.#parts = parts
   }
 
+  /** Same as `fastify.authJwt.createAccessToken`. */
   createAccessToken (options: CreateAccessTokenOptions): string {
     return this.#parts.api.createAccessToken(options)
   }
 
+  /** Same as `fastify.authJwt.createRefreshToken`. */
   createRefreshToken (options: CreateTokenOptions): string {
     return this.#parts.api.createRefreshToken(options)
   }
 
-  /** A valid, unrevoked access token. */
+  /**
+   * The `jwtRequired` guard's checks, for a handler that decides by itself: a
+   * valid, unrevoked access token. Rejects with the guard's error (401, 400,
+   * or 500 when the denylist fails).
+   * @example
+   * app.post('/documents', async (request, reply) => {
+   *   const document = request.body as { public?: boolean }
+   *   if (document.public !== true) await request.authJwt.jwtRequired()
+   *   return { owner: request.authJwt.getJwtSubject() }
+   * })
+   */
   async jwtRequired (): Promise<void> {
     await this.#parts.authenticate(this.#request, 'access')
   }
@@ -62,6 +79,7 @@ export class RequestAuthJwt {
     return this.#request[kClaims]
   }
 
+  /** The `jti` of the given token, after verifying it; null when it has none. Throws as `decodeToken`. */
   getJti (encoded: string): string | null {
     return this.#parts.api.getJti(encoded)
   }
@@ -71,28 +89,47 @@ export class RequestAuthJwt {
     return this.#parts.api.getUnverifiedJwtHeaders(encoded ?? this.#currentToken())
   }
 
+  /**
+   * Sets the access token's httpOnly cookie and, with CSRF protection, its
+   * CSRF cookie. The token is verified first: a refresh token is refused
+   * (TypeError). `maxAge` (seconds) overrides `cookieMaxAge`.
+   * @throws ConfigError (`FST_JWT_AUTH_CONFIG`) when `cookies` is not a token location.
+   */
   setAccessCookies (reply: FastifyReply, token: string, maxAge?: number): void {
     this.#parts.cookies.setTokenCookies(reply, 'access', token, maxAge)
   }
 
+  /** As `setAccessCookies`, for a refresh token. */
   setRefreshCookies (reply: FastifyReply, token: string, maxAge?: number): void {
     this.#parts.cookies.setTokenCookies(reply, 'refresh', token, maxAge)
   }
 
+  /** Clears every JWT and CSRF cookie. Throws ConfigError when `cookies` is not a token location. */
   unsetJwtCookies (reply: FastifyReply): void {
     this.#parts.cookies.unsetTokenCookies(reply, 'access', 'unsetJwtCookies')
     this.#parts.cookies.unsetTokenCookies(reply, 'refresh', 'unsetJwtCookies')
   }
 
+  /** Clears the access token's cookie and its CSRF cookie. */
   unsetAccessCookies (reply: FastifyReply): void {
     this.#parts.cookies.unsetTokenCookies(reply, 'access')
   }
 
+  /** Clears the refresh token's cookie and its CSRF cookie. */
   unsetRefreshCookies (reply: FastifyReply): void {
     this.#parts.cookies.unsetTokenCookies(reply, 'refresh')
   }
 
-  /** Revokes the given token, or the request's verified token. */
+  /**
+   * Revokes the given token, or this request's verified token (a logout).
+   * Throws as `fastify.authJwt.revokeToken`, and MissingTokenError when no
+   * check has passed on this request and no token is given.
+   * @example
+   * app.post('/logout', { preHandler: jwtRequired }, async request => {
+   *   await request.authJwt.revokeToken()
+   *   return { ok: true }
+   * })
+   */
   async revokeToken (claimsOrEncoded?: AuthJwtClaims | string): Promise<void> {
     await this.#parts.api.revokeToken(claimsOrEncoded ?? this.#request[kClaims] ?? this.#currentToken())
   }
