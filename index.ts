@@ -6,8 +6,8 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import fp from 'fastify-plugin'
 import { resolveConfig } from './lib/config'
 import { createCookieHelpers } from './lib/cookies'
-import { createDeadlineWatch, DENYLIST_TICK_MS } from './lib/deadlines'
-import { createDenylistCheck } from './lib/denylist-check'
+import { createDenylistCheck } from './lib/denylist/check'
+import { createDeadlineWatch, DENYLIST_TICK_MS } from './lib/denylist/deadlines'
 import { readEnvironment } from './lib/environment'
 import { kGuards, type InstanceGuards } from './lib/exported-guards'
 import { createAuthenticate, createGuard } from './lib/guards'
@@ -70,6 +70,22 @@ async function fastifyJwtAuthPlugin (fastify: FastifyInstance, options: FastifyJ
   })
 }
 
+/**
+ * The plugin. Registers the guards (`jwtRequired`, `jwtOptional`,
+ * `jwtRefreshTokenRequired`, `freshJwtRequired`), `fastify.authJwt` and
+ * `request.authJwt` on the instance it is registered on, which
+ * `fastify-plugin` makes the parent's. Await the registration before reading
+ * the decorators, or use the guards exported by the package.
+ * @throws ConfigError (`FST_JWT_AUTH_CONFIG`) from `register`/`ready` for a bad,
+ *   unknown or `undefined` option, naming it.
+ * @example
+ * import Fastify from 'fastify'
+ * import fastifyJwtAuth, { jwtRequired } from 'fastify-jwt-auth'
+ *
+ * const app = Fastify()
+ * await app.register(fastifyJwtAuth, { secretKey: process.env.JWT_SECRET as string })
+ * app.get('/me', { preHandler: jwtRequired }, async request => ({ sub: request.authJwt.getJwtSubject() }))
+ */
 const fastifyJwtAuth: FastifyPluginAsync<FastifyJwtAuthOptions> = fp(fastifyJwtAuthPlugin, {
   fastify: '5.x',
   name: 'fastify-jwt-auth'

@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fastifyJwtAuth, { type FastifyJwtAuthOptions } from '../index'
-import { devSecretKey } from './dev-secret'
+import { devSecret } from './dev-secret'
 import { runExample } from './run'
 import { checkPassword, Login, type LoginBody } from './users'
 
@@ -27,7 +27,7 @@ const PAGE = readFileSync(join(__dirname, 'public', 'cookies.html'), 'utf8')
 export async function build (options: FastifyJwtAuthOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'info' } })
   await app.register(fastifyJwtAuth, {
-    secretKey: devSecretKey(app.log),
+    ...devSecret(app.log),
     tokenLocation: ['cookies'],
     // The refresh token travels to /refresh only; its CSRF cookie stays at
     // "/" (the default) so that the page can read it.

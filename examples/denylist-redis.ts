@@ -15,7 +15,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import fastifyJwtAuth, { createRedisDenylist, type FastifyJwtAuthOptions } from '../index'
-import { devSecretKey } from './dev-secret'
+import { devSecret } from './dev-secret'
 import { denylistRoutes } from './denylist'
 import { runExample } from './run'
 
@@ -62,7 +62,7 @@ export async function build (
 
   try {
     await app.register(fastifyJwtAuth, {
-      secretKey: devSecretKey(app.log),
+      ...devSecret(app.log),
       denylistEnabled: true,
       denylistStore: createRedisDenylist(redis, { prefix: redisOptions.prefix ?? 'example:denylist:' }),
       ...options

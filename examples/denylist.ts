@@ -19,7 +19,7 @@ import fastifyJwtAuth, {
   type AuthJwtClaims,
   type FastifyJwtAuthOptions
 } from '../index'
-import { devSecretKey } from './dev-secret'
+import { devSecret } from './dev-secret'
 import { runExample } from './run'
 import { checkPassword, Login, type LoginBody } from './users'
 
@@ -29,7 +29,7 @@ type LogoutBody = Static<typeof Logout>
 export async function build (options: FastifyJwtAuthOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'info' } })
   await app.register(fastifyJwtAuth, {
-    secretKey: devSecretKey(app.log),
+    ...devSecret(app.log),
     denylistEnabled: true,
     // The default store, written out: bounded, it forgets a revocation once
     // its token has expired.

@@ -5,13 +5,13 @@
 //   GET  /protected Authorization: Bearer <access_token>
 import Fastify, { type FastifyInstance } from 'fastify'
 import fastifyJwtAuth, { type FastifyJwtAuthOptions } from '../index'
-import { devSecretKey } from './dev-secret'
+import { devSecret } from './dev-secret'
 import { runExample } from './run'
 import { checkPassword, Login, type LoginBody } from './users'
 
 export async function build (options: FastifyJwtAuthOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'info' } })
-  await app.register(fastifyJwtAuth, { secretKey: devSecretKey(app.log), ...options })
+  await app.register(fastifyJwtAuth, { ...devSecret(app.log), ...options })
 
   app.post<{ Body: LoginBody }>('/login', { schema: { body: Login } }, async (request, reply) => {
     if (!checkPassword(request.body)) return reply.code(401).send({ message: 'Bad username or password' })

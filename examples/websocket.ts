@@ -16,7 +16,7 @@
 import fastifyWebsocket from '@fastify/websocket'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import fastifyJwtAuth, { type FastifyJwtAuthOptions } from '../index'
-import { devSecretKey } from './dev-secret'
+import { devSecret } from './dev-secret'
 import { runExample } from './run'
 import { checkPassword, Login, type LoginBody } from './users'
 
@@ -36,7 +36,7 @@ export async function build (options: FastifyJwtAuthOptions = {}): Promise<Fasti
     }
   })
   await app.register(fastifyJwtAuth, {
-    secretKey: devSecretKey(app.log),
+    ...devSecret(app.log),
     tokenLocation: ['headers', 'query', 'cookies'],
     ...options
   })

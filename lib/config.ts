@@ -25,7 +25,8 @@ export type AuthJwtConfig = ResolvedOptions & {
   keys: KeyMaterial
   /** undefined: check `denylistStore`. */
   tokenInDenylist?: TokenInDenylist
-  denylistStore: DenylistStore
+  /** undefined only when `tokenInDenylist` is set and no store was given. */
+  denylistStore?: DenylistStore
 }
 
 type LooseOptions = Partial<Record<OptionName, unknown>>
@@ -64,15 +65,40 @@ export function resolveConfig (options: FastifyJwtAuthOptions, environment: Envi
     decodeAlgorithms,
     tokenLocation: unique(checked.tokenLocation as TokenLocation[] ?? DEFAULTS.tokenLocation),
     keys,
-    denylistStore: checked.denylistStore ?? createMemoryDenylist()
+    // With a hook of its own and no store, there is nothing to write revocations to.
+    denylistStore: checked.denylistStore ?? (checked.tokenInDenylist === undefined ? createMemoryDenylist() : undefined)
   }
   checkCookiePrefixes(resolved)
-  if (resolved.cookieSamesite === 'none' && !resolved.cookieSecure &&
-      resolved.tokenLocation.includes('cookies')) {
+  warnAboutRiskySettings(resolved, checked.denylistStore !== undefined)
+  return resolved
+}
+
+// Settings that are allowed but weaken the protection or do nothing: said out
+// loud, once per registration, since they may come from a forgotten .env.
+const LONG_LEEWAY_SECONDS = 300
+
+function warnAboutRiskySettings (config: AuthJwtConfig, storeGiven: boolean): void {
+  const cookies = config.tokenLocation.includes('cookies')
+  if (cookies && config.cookieSamesite === 'none' && !config.cookieSecure) {
     emitConfigWarning('FST_JWT_AUTH_INSECURE_COOKIE',
       'fastify-jwt-auth: cookieSamesite "none" without cookieSecure: browsers will refuse the cookies')
   }
-  return resolved
+  if (cookies && !config.cookieCsrfProtect) {
+    emitConfigWarning('FST_JWT_AUTH_WEAK_SETTING',
+      'fastify-jwt-auth: cookieCsrfProtect is off: any site can make a browser send requests with its JWT cookies')
+  }
+  if (config.decodeLeeway > LONG_LEEWAY_SECONDS) {
+    emitConfigWarning('FST_JWT_AUTH_WEAK_SETTING',
+      `fastify-jwt-auth: decodeLeeway is over ${LONG_LEEWAY_SECONDS} s: expired tokens are accepted that much longer`)
+  }
+  if (!config.denylistEnabled && (config.tokenInDenylist !== undefined || storeGiven)) {
+    emitConfigWarning('FST_JWT_AUTH_IDLE_DENYLIST',
+      'fastify-jwt-auth: tokenInDenylist or denylistStore is set but denylistEnabled is false: no token is checked')
+  }
+  if (config.denylistEnabled && config.denylistTokenChecks.length === 0) {
+    emitConfigWarning('FST_JWT_AUTH_IDLE_DENYLIST',
+      'fastify-jwt-auth: denylistTokenChecks is empty: the denylist checks no token')
+  }
 }
 
 /** Forgiving spellings that mean one thing: `Lax`, `post`, a single location. */

@@ -4,7 +4,7 @@ import fastifyEnv from '@fastify/env'
 import { Type, type TSchema } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { ConfigError } from './errors'
-import { optionsSetInCode } from './explicit-options'
+import { KEY_MATERIAL_OPTIONS, optionsSetInCode } from './explicit-options'
 import { environmentName, optionsSchema, type EnvKind, type OptionName } from './options'
 
 type RawEnvironment = Partial<Record<string, string>>
@@ -25,6 +25,18 @@ const envSchema = Type.Object(Object.fromEntries(
   [...envOptions.map(environmentName), ...Object.keys(ALIASES)]
     .map(variable => [variable, Type.Optional(Type.String())])
 ))
+
+// Variables that together make one setting, and so must all come from one
+// place. @fastify/env merges the process environment over the .env file
+// variable by variable; for these, a group the process environment sets is
+// taken from it alone, so that a .env beside the app cannot complete or
+// change it (an AUTHJWT_ALGORITHM=RS256 and an attacker's public key next to
+// the real AUTHJWT_SECRET_KEY; a BLACKLIST alias overriding the real
+// DENYLIST variable).
+const ONE_SOURCE_GROUPS: ReadonlyArray<readonly string[]> = [
+  KEY_MATERIAL_OPTIONS.map(environmentName),
+  [environmentName('denylistEnabled'), ...Object.keys(ALIASES)]
+]
 
 function envKind (schema: TSchema): EnvKind {
   return (schema as TSchema & { env: EnvKind }).env
@@ -56,7 +68,18 @@ export async function readEnvironment (fastify: FastifyInstance, explicit: objec
       new ConfigError('the AUTHJWT_* environment could not be read: is the .env file in the working directory readable?'),
       { cause: error })
   }
-  return parseEnvironment(raw, setInCode)
+  return parseEnvironment(fromOneSource(raw, process.env), setInCode)
+}
+
+/** `merged` with each group the process environment sets taken from the process environment only. */
+export function fromOneSource (merged: RawEnvironment, processEnvironment: RawEnvironment): RawEnvironment {
+  const result = { ...merged }
+  for (const group of ONE_SOURCE_GROUPS) {
+    if (group.some(variable => processEnvironment[variable] !== undefined)) {
+      for (const variable of group) result[variable] = processEnvironment[variable]
+    }
+  }
+  return result
 }
 
 /**

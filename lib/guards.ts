@@ -4,7 +4,7 @@
 // a denylist allocates no promise.
 import type { FastifyRequest, preHandlerHookHandler } from 'fastify'
 import { checkCsrfMatch } from './csrf'
-import type { CheckDenylist } from './denylist-check'
+import type { CheckDenylist } from './denylist/check'
 import { AccessTokenRequired, FreshTokenRequired, RefreshTokenRequired } from './errors'
 import type { AuthJwtClaims, TokenType } from './options'
 import { kClaims, kToken, type RequestState } from './request-state'

@@ -1,23 +1,55 @@
 // `fastify.authJwt`: what an application can do with tokens outside a request.
 import { createDecoder } from 'fast-jwt'
 import type { AuthJwtConfig } from './config'
-import type { WithDeadline } from './deadlines'
-import { assertTokenIdentity } from './denylist/store'
+import type { WithDeadline } from './denylist/deadlines'
 import { ConfigError, DenylistError, invalidTokenError } from './errors'
 import type { AuthJwtClaims } from './options'
 import type { CreateAccessTokenOptions, CreateTokenOptions, TokenFactory } from './token-factory'
-import { MAX_TOKEN_LENGTH, type VerifyToken } from './token-verifier'
+import { isVerifiedClaims, MAX_TOKEN_LENGTH, type VerifyToken } from './token-verifier'
 
+/** `fastify.authJwt`: tokens outside a request (a login route, a job, a test). */
 export interface AuthJwt {
+  /**
+   * Signs a new access token with `sub`, `iat`, `nbf`, `jti`, `exp`, `type: 'access'`, `fresh` and, where
+   * configured, `csrf`, `iss` and `aud`.
+   * @throws TypeError for a bad subject, a reserved claim in `userClaims`, or other bad arguments.
+   * @throws ConfigError (`FST_JWT_AUTH_CONFIG`) on a verify-only instance, or for an algorithm outside
+   *   `decodeAlgorithms`.
+   * @example
+   * const token = app.authJwt.createAccessToken({ subject: user.id, fresh: true, userClaims: { role: 'admin' } })
+   */
   createAccessToken: (options: CreateAccessTokenOptions) => string
+  /**
+   * Signs a new refresh token (`type: 'refresh'`, no `fresh`), living `refreshTokenExpires` by default.
+   * @throws TypeError and ConfigError as `createAccessToken`.
+   */
   createRefreshToken: (options: CreateTokenOptions) => string
-  /** Verifies signature and claims (not type, not the denylist) and returns the claims. */
+  /**
+   * Verifies the signature and the claims (not the type, not the denylist) and returns the claims, frozen.
+   * @throws JWTDecodeError: `FST_JWT_AUTH_TOKEN_EXPIRED`, or `FST_JWT_AUTH_TOKEN_INVALID` for anything else.
+   */
   decodeToken: (encoded: string) => AuthJwtClaims
-  /** Puts the token's jti on the denylist until the token expires. */
+  /**
+   * Puts the token's `jti` on the denylist until the token expires (`exp` + `decodeLeeway`; forever without
+   * `exp`). Takes the encoded token (verified first) or verified claims.
+   * @throws ConfigError (`FST_JWT_AUTH_CONFIG`) when `denylistEnabled` is off or `denylistTokenChecks` does not
+   *   check the token's type: such a revocation would change nothing.
+   * @throws DenylistError (`FST_JWT_AUTH_DENYLIST_FAILED`) when the store fails, is full or does not answer
+   *   within `denylistTimeout`.
+   * @throws TypeError for claims without `jti` or with a bad `sub`/`iat`; JWTDecodeError for a bad token.
+   * @example
+   * await app.authJwt.revokeToken(refreshToken)
+   */
   revokeToken: (claimsOrEncoded: AuthJwtClaims | string) => Promise<void>
-  /** The jti of a token, after verifying it; null when it has none. */
+  /**
+   * The `jti` of a token, after verifying it; null when it has none.
+   * @throws JWTDecodeError as `decodeToken`.
+   */
   getJti: (encoded: string) => string | null
-  /** The token's header, without verifying anything. */
+  /**
+   * The token's header (`alg`, `typ`, `kid`, …), without verifying anything: never trust it for a decision.
+   * @throws JWTDecodeError (`FST_JWT_AUTH_TOKEN_INVALID`) when it is not a JWT.
+   */
   getUnverifiedJwtHeaders: (encoded: string) => Record<string, unknown>
 }
 
@@ -46,6 +78,11 @@ export function createInstanceApi (
         // Revoking into a denylist nobody checks would only look like a logout.
         throw new ConfigError('revokeToken needs denylistEnabled: true')
       }
+      const store = config.denylistStore
+      if (store === undefined) {
+        // tokenInDenylist replaces the store lookup: a revocation written to a store would never be read.
+        throw new ConfigError('revokeToken needs a denylistStore when tokenInDenylist is set: the hook alone decides')
+      }
       const claims = typeof claimsOrEncoded === 'string' ? decodeToken(claimsOrEncoded) : claimsOrEncoded
       if (claims === null || typeof claims !== 'object' || typeof claims.jti !== 'string' || claims.jti === '') {
         throw new TypeError('revokeToken needs a token, or its claims, with a jti')
@@ -56,17 +93,19 @@ export function createInstanceApi (
         // Revoking a type the guards never look up would only look like a logout.
         throw new ConfigError(`revokeToken cannot revoke ${describeType(type)}: denylistTokenChecks does not check them`)
       }
-      // The store keys a subject's revocations by these: they must be what the verifier accepts.
-      const token = { subject: claims.sub, issuedAt: claims.iat }
-      assertTokenIdentity(token)
+      // A store may fold a subject's revocations into one cut-off by sub and
+      // iat, so only a verified token's own may reach it: claims built by hand
+      // could name another iat, or a sub of another type, and the fold would
+      // then lose the revocation. Those are kept by jti alone.
+      const identity = isVerifiedClaims(claims) ? { subject: claims.sub, issuedAt: claims.iat } : undefined
       // Kept for as long as the verifier would still accept the token: exp plus the leeway.
       const expiresAt = typeof claims.exp === 'number' ? claims.exp + config.decodeLeeway : null
       try {
         // Bounded like the lookups: a store that never answers fails the
         // revocation (and the logout request) instead of hanging it.
-        const adding = Promise.resolve().then(() => config.denylistStore.add(claims.jti as string, expiresAt, token))
+        const adding = Promise.resolve().then(() => store.add(claims.jti as string, expiresAt, identity))
         await withDeadline(adding, config.denylistTimeout * 1000, () =>
-          new DenylistError(`The denylist store did not answer within ${config.denylistTimeout} s`))
+          new DenylistError('The denylist store did not answer in time'))
       } catch (error) {
         throw error instanceof DenylistError ? error : new DenylistError('The denylist store failed', { cause: error })
       }

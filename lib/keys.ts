@@ -62,12 +62,25 @@ export function resolveKeys (options: KeyOptions, decodeAlgorithms: Algorithm[])
   return hmac.length > 0 ? secretKeys(options, hmac) : asymmetricKeys(options, decodeAlgorithms)
 }
 
+// Key material the algorithms do not use is a sign that two configurations
+// were mixed (code and environment, or a .env planted beside the app): an
+// asymmetric algorithm from one place would otherwise silently set aside the
+// secret from the other, and the reverse.
+function refuseUnused (options: KeyOptions, unused: Array<keyof KeyOptions>, algorithms: Algorithm[]): void {
+  const given = unused.filter(name => options[name] !== undefined)
+  if (given.length > 0) {
+    throw new ConfigError(`${given.join(' and ')} cannot be used with ${algorithms.join(', ')}: ` +
+      'remove it, or choose an algorithm that uses it')
+  }
+}
+
 function secretKeys (options: KeyOptions, algorithms: Algorithm[]): KeyMaterial {
   const secret = options.secretKey
   if (secret === undefined) {
     throw new ConfigError(`secretKey is required for ${algorithms.join(', ')}: pass it, or set AUTHJWT_SECRET_KEY ` +
       'and pass no key option in code')
   }
+  refuseUnused(options, ['privateKey', 'publicKey'], algorithms)
   const keyKind = looksLikeKeyMaterial(secret)
   if (keyKind !== undefined) {
     // A public key is public: anyone could HMAC-sign tokens with it. And a key
@@ -90,6 +103,7 @@ function asymmetricKeys (options: KeyOptions, algorithms: Algorithm[]): KeyMater
   if (privateKey === undefined && publicKey === undefined) {
     throw new ConfigError(`privateKey or publicKey is required for ${algorithms.join(', ')}`)
   }
+  refuseUnused(options, ['secretKey'], algorithms)
   const privateObject = privateKey === undefined ? undefined : parseKey(privateKey, 'privateKey')
   const publicObject = publicKey === undefined
     ? createPublicKey(privateObject as KeyObject)

@@ -8,20 +8,28 @@ import type { AuthJwtConfig } from './config'
 import { ConfigError } from './errors'
 import type { Algorithm, AuthJwtUserClaims, TokenType } from './options'
 
+/** What `createRefreshToken` (and `createAccessToken`) take. */
 export interface CreateTokenOptions {
+  /** The token's `sub`: a non-empty string or a finite number; it keeps its type through a round trip. */
   subject: string | number
   /** Must be one of `decodeAlgorithms`; defaults to `algorithm`. */
   algorithm?: Algorithm
   /** Extra JWT header fields, such as `kid`. `alg` cannot be set. */
   headers?: Record<string, unknown>
-  /** Seconds until the token expires, or `false` for no `exp`. */
+  /** Seconds until the token expires, or `false` for no `exp`; defaults to the token type's lifetime option. */
   expiresTime?: number | false
+  /** The token's `aud`; defaults to `decodeAudience`. */
   audience?: string | string[]
+  /** Your own claims (type them by augmenting `AuthJwtUserClaims`); the reserved ones are refused (TypeError). */
   userClaims?: Partial<AuthJwtUserClaims> & Record<string, unknown>
 }
 
+/** What `createAccessToken` takes. */
 export interface CreateAccessTokenOptions extends CreateTokenOptions {
-  /** `true`, `false` (the default), or seconds during which the token is fresh. */
+  /**
+   * `true`, `false` (the default), or a number of seconds during which the
+   * token is fresh (written as the epoch second it stops being fresh).
+   */
   fresh?: boolean | number
 }
 
@@ -56,7 +64,7 @@ export function createTokenFactory (config: AuthJwtConfig): TokenFactory {
     }
     const sign = signers.get(algorithm)
     if (sign === undefined) {
-      throw new ConfigError(`algorithm ${algorithm} is not one of decodeAlgorithms (${config.decodeAlgorithms.join(', ')})`)
+      throw new ConfigError(`algorithm ${String(algorithm)} is not one of decodeAlgorithms`)
     }
     if (headers === undefined) return sign
     const json = JSON.stringify(headers)
@@ -117,6 +125,7 @@ function checkHeaders (headers: unknown): void {
   if (headers === undefined) return
   if (!isPlainObject(headers)) throw new TypeError('headers must be a plain object')
   if ('alg' in headers) throw new TypeError('headers cannot set "alg": choose the algorithm option instead')
+  refuseToJson(headers, 'headers')
 }
 
 function checkExpiresTime (expiresTime: unknown): void {
@@ -136,6 +145,7 @@ function checkAudience (audience: unknown): void {
 function userClaimsOf (userClaims: unknown): Record<string, unknown> {
   if (userClaims === undefined) return {}
   if (!isPlainObject(userClaims)) throw new TypeError('userClaims must be a plain object')
+  refuseToJson(userClaims, 'userClaims')
   for (const name of Object.keys(userClaims)) {
     if (RESERVED_CLAIMS.has(name)) throw new TypeError(`userClaims cannot set the reserved claim "${name}"`)
   }
@@ -146,6 +156,12 @@ function freshClaim (fresh: unknown, now: number): boolean | number {
   if (fresh === undefined || typeof fresh === 'boolean') return fresh === true
   if (Number.isSafeInteger(fresh) && (fresh as number) >= 0) return now + (fresh as number)
   throw new TypeError('fresh must be true, false or a non-negative whole number of seconds')
+}
+
+// JSON.stringify would call it and write whatever it returns in place of the
+// whole header or payload, reserved claims included.
+function refuseToJson (object: Record<string, unknown>, name: string): void {
+  if ('toJSON' in object) throw new TypeError(`${name} cannot have a toJSON member: it would replace the whole token part`)
 }
 
 function isPlainObject (value: unknown): value is Record<string, unknown> {

@@ -235,8 +235,11 @@ function jsonLocation ({ jsonKey, refreshJsonKey }: AuthJwtConfig): Location {
   return {
     read (request, type) {
       const body = request.body
-      // A body that is not a JSON object holds no token.
-      if (body === null || typeof body !== 'object' || Array.isArray(body) || Buffer.isBuffer(body)) return undefined
+      // A body that is not a JSON object holds no token. The content type
+      // counts too: a form (@fastify/formbody) parses to an object as well,
+      // and a page on another site can post one without a preflight, with a
+      // token of its choosing.
+      if (body === null || typeof body !== 'object' || Array.isArray(body) || !isJson(request)) return undefined
       const value = (body as Record<string, unknown>)[keys[type]]
       if (value === undefined || value === null || value === '') return undefined
       if (typeof value !== 'string') throw invalidTokenError(`JSON body field ${keys[type]} must be a string`)
@@ -244,4 +247,13 @@ function jsonLocation ({ jsonKey, refreshJsonKey }: AuthJwtConfig): Location {
     },
     missing: { access: `Missing JSON body field ${jsonKey}`, refresh: `Missing JSON body field ${refreshJsonKey}` }
   }
+}
+
+/** `application/json`, or any `+json` type, whatever its parameters. */
+function isJson (request: FastifyRequest): boolean {
+  const contentType = request.headers['content-type']
+  if (typeof contentType !== 'string') return false
+  const semicolon = contentType.indexOf(';')
+  const mediaType = (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase()
+  return mediaType === 'application/json' || mediaType.endsWith('+json')
 }

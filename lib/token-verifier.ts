@@ -64,11 +64,22 @@ export function createTokenVerifier (config: AuthJwtConfig): VerifyToken {
     checkClaims(claims, now)
     checkValidityWindow(claims, now)
     cache.set(token, claims, freezeClaims(claims))
+    verifiedClaims.add(claims)
     return claims
   }
 }
 
+// The claims objects this module has verified (they are frozen, so their
+// sub and iat are still the token's own).
+const verifiedClaims = new WeakSet<object>()
+
+/** Whether `claims` is an object this module returned for a verified token, rather than one built by hand. */
+export function isVerifiedClaims (claims: object): boolean {
+  return verifiedClaims.has(claims)
+}
+
 const DATE_CLAIMS = ['exp', 'nbf', 'iat'] as const
+const MAX_DATE_SECONDS = 8.64e12
 
 function createClaimsCheck (config: AuthJwtConfig): (claims: AuthJwtClaims, now: number) => void {
   const leeway = config.decodeLeeway * 1000
@@ -81,8 +92,10 @@ function createClaimsCheck (config: AuthJwtConfig): (claims: AuthJwtClaims, now:
     if (issuer !== undefined) requireClaim(claims, 'iss')
     for (const name of DATE_CLAIMS) {
       const value = claims[name]
-      // JSON can encode 1e999, which parses to Infinity: a token that never expires.
-      if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value))) {
+      // JSON can encode 1e999, which parses to Infinity: a token that never
+      // expires; and 1e308 is finite, but not once turned into milliseconds.
+      // Dates must lie where a JavaScript Date can: within 8.64e12 s of 1970.
+      if (value !== undefined && !(typeof value === 'number' && Math.abs(value) <= MAX_DATE_SECONDS)) {
         throw invalidTokenError(`Invalid "${name}" claim`)
       }
     }

@@ -4,7 +4,11 @@
 // Each is emitted once per registration, with a code to filter on
 // (`node --disable-warning=FST_JWT_AUTH_WEAK_SECRET`, or a 'warning' listener).
 
-export type AuthJwtWarningCode = 'FST_JWT_AUTH_WEAK_SECRET' | 'FST_JWT_AUTH_INSECURE_COOKIE'
+export type AuthJwtWarningCode =
+  | 'FST_JWT_AUTH_WEAK_SECRET'
+  | 'FST_JWT_AUTH_INSECURE_COOKIE'
+  | 'FST_JWT_AUTH_WEAK_SETTING'
+  | 'FST_JWT_AUTH_IDLE_DENYLIST'
 
 export const WARNING_TYPE = 'FastifyJwtAuthWarning'
 

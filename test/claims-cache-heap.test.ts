@@ -1,13 +1,18 @@
-// The heap the claims cache really holds, measured after garbage collection:
-// filled with the largest tokens, in the shapes that cost the most heap per
-// character, it stays within its byte budget; and a token cut out of a larger
-// string (as cookie and query string parsers do) does not keep that string alive.
+// lib/claims-cache.ts, measured: the heap the claims cache really holds,
+// after garbage collection. Filled with the largest tokens, in the shapes that
+// cost the most heap per character, it stays within its byte budget; and a
+// token cut out of a larger string (as cookie and query string parsers do)
+// does not keep that string alive.
+// Beside claims-cache.test.ts rather than in e2e/: it checks one promise of
+// the cache, its byte budget, and goes through the verifier only because that
+// is where the budget is set. A file of its own because it turns on
+// --expose-gc for its process and measures everything that process keeps
+// alive, so no other test may share it.
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import Fastify, { type FastifyInstance } from 'fastify'
-import t, { type Test } from 'tap'
-import fastifyJwtAuth from '../index'
+import t from 'tap'
 import { CLAIMS_CACHE_BYTES, MAX_TOKEN_LENGTH } from '../lib/token-verifier'
+import { buildApp, SECRET } from './helpers/app'
 import { forge, raw } from './helpers/forge'
 
 setFlagsFromString('--expose-gc')
@@ -20,16 +25,7 @@ function heapUsed (): number {
   return process.memoryUsage().heapUsed
 }
 
-const SECRET = 'claims-cache-heap-test-secret-of-sufficient-length-for-hs256'
 const MiB = 1024 * 1024
-
-async function build (t: Test): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false })
-  await app.register(fastifyJwtAuth, { secretKey: SECRET })
-  await app.ready()
-  t.teardown(() => app.close())
-  return app
-}
 
 const signed = (json: string): string => forge({ payload: raw(json), secret: SECRET })
 const repeat = (count: number, make: (i: number) => string): string => Array.from({ length: count }, (_, i) => make(i)).join(',')
@@ -44,7 +40,7 @@ const shapes: Array<{ name: string, count: number, payload: (n: number) => strin
 
 for (const { name, count, payload } of shapes) {
   t.test(`large tokens of ${name}: the cache holds at most its budget`, async (t) => {
-    const app = await build(t)
+    const app = await buildApp(t)
     const first = signed(payload(0))
     const lastLength = signed(payload(count - 1)).length
     t.ok(Math.max(first.length, lastLength) <= MAX_TOKEN_LENGTH, 'within the 16 KiB limit')
@@ -62,7 +58,7 @@ for (const { name, count, payload } of shapes) {
 }
 
 t.test('a token cut out of a larger string does not keep that string alive', async (t) => {
-  const app = await build(t)
+  const app = await buildApp(t)
   const tokens = Array.from({ length: 40 }, (_, i) => app.authJwt.createAccessToken({ subject: `user-${i}` }))
   const before = heapUsed()
   for (const token of tokens) {

@@ -1,7 +1,8 @@
-// The claims cache on its own: both bounds (entries and estimated bytes),
+// lib/claims-cache.ts on its own: both bounds (entries and estimated bytes),
 // oldest-first eviction, entries too large to cache, keys copied out of the
 // strings they were cut from; and freezeClaims, which freezes claims and
-// estimates the heap they hold.
+// estimates the heap they hold. The heap the cache really holds, measured:
+// claims-cache-heap.test.ts; how the verifier uses it: token-verifier.test.ts.
 import t from 'tap'
 import { ClaimsCache, freezeClaims, type ClaimsCacheLimits } from '../lib/claims-cache'
 

@@ -2,41 +2,24 @@
 // when its attributes follow the prefix's rules, so options that break them
 // fail at registration; and an app using `__Host-` names sets and reads its
 // cookies, CSRF flow included.
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
-import fastifyJwtAuth, { ConfigError, type FastifyJwtAuthOptions } from '../index'
-
-const SECRET = 'a-cookie-prefix-secret-long-enough-for-hs256'
+import type { FastifyJwtAuthOptions } from '../index'
+import { buildApp, expectRegistrationError, SECRET } from './helpers/app'
+import { withEnvironment } from './helpers/environment'
+import { cookieAttributes, cookieValue, setCookies } from './helpers/set-cookie'
 
 // No AUTHJWT_* variable of the machine running the tests may change them.
-const savedEnv = { ...process.env }
-for (const name of Object.keys(process.env)) {
-  if (name.startsWith('AUTHJWT_')) delete process.env[name]
-}
-t.teardown(() => { Object.assign(process.env, savedEnv) })
+withEnvironment(t)
 
-/** The error registering with these options fails with, or undefined when it succeeds. */
-async function registrationError (t: Test, options: FastifyJwtAuthOptions): Promise<ConfigError | undefined> {
-  const app = Fastify()
-  t.teardown(() => app.close())
-  app.register(fastifyJwtAuth, { secretKey: SECRET, tokenLocation: ['cookies'], ...options })
-  try {
-    await app.ready()
-  } catch (error) {
-    return error as ConfigError
-  }
-  return undefined
-}
-
+// Cookies are the only token location unless a test says otherwise.
 async function rejects (t: Test, options: FastifyJwtAuthOptions, message: string, what: string): Promise<void> {
-  const error = await registrationError(t, options)
-  t.ok(error instanceof ConfigError, `${what}: a ConfigError`)
-  t.equal(error?.code, 'FST_JWT_AUTH_CONFIG', `${what}: FST_JWT_AUTH_CONFIG`)
-  t.equal(error?.message, message, `${what}: the message names the option and the rule`)
+  // The whole message, exactly: it names the option and the rule.
+  const exactly = new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)
+  await expectRegistrationError(t, { secretKey: SECRET, tokenLocation: ['cookies'], ...options }, exactly, what)
 }
 
 async function accepts (t: Test, options: FastifyJwtAuthOptions, what: string): Promise<void> {
-  t.equal(await registrationError(t, options), undefined, `${what}: accepted`)
+  await t.resolves(buildApp(t, { tokenLocation: ['cookies'], ...options }), `${what}: accepted`)
 }
 
 const COOKIES = [
@@ -95,38 +78,22 @@ t.test('only the cookies the plugin sets are checked', async t => {
 })
 
 t.test('names from the environment are checked as well', async t => {
-  process.env.AUTHJWT_REFRESH_COOKIE_KEY = '__Host-refresh'
-  process.env.AUTHJWT_COOKIE_SECURE = 'true'
-  process.env.AUTHJWT_REFRESH_COOKIE_PATH = '/refresh'
-  t.teardown(() => {
-    delete process.env.AUTHJWT_REFRESH_COOKIE_KEY
-    delete process.env.AUTHJWT_COOKIE_SECURE
-    delete process.env.AUTHJWT_REFRESH_COOKIE_PATH
+  withEnvironment(t, {
+    AUTHJWT_REFRESH_COOKIE_KEY: '__Host-refresh',
+    AUTHJWT_COOKIE_SECURE: 'true',
+    AUTHJWT_REFRESH_COOKIE_PATH: '/refresh'
   })
   await rejects(t, {}, 'refreshCookieKey "__Host-refresh": a __Host- cookie needs refreshCookiePath "/", or browsers drop it',
     'a __Host- refresh cookie at /refresh')
 })
 
-/** The Set-Cookie lines, by cookie name. */
-function setCookies (response: LightMyRequestResponse): Record<string, string> {
-  const header = response.headers['set-cookie']
-  const lines = header === undefined ? [] : Array.isArray(header) ? header : [header]
-  return Object.fromEntries(lines.map(line => [line.slice(0, line.indexOf('=')), line]))
-}
-
 /** The attribute names of a Set-Cookie line, lowercased. */
 function attributeNames (line: string): string[] {
-  return line.split(';').slice(1).map(part => part.trim().split('=')[0].toLowerCase()).sort()
-}
-
-function valueOf (line: string): string {
-  return line.slice(line.indexOf('=') + 1, line.indexOf(';'))
+  return Object.keys(cookieAttributes(line)).sort()
 }
 
 t.test('an app with __Host- names sets and reads its cookies, CSRF included', async t => {
-  const app: FastifyInstance = Fastify()
-  await app.register(fastifyJwtAuth, {
-    secretKey: SECRET,
+  const app = await buildApp(t, {
     tokenLocation: ['cookies'],
     cookieSecure: true,
     accessCookieKey: '__Host-access',
@@ -153,7 +120,6 @@ t.test('an app with __Host- names sets and reads its cookies, CSRF included', as
     request.authJwt.unsetJwtCookies(reply)
     return { unset: true }
   })
-  t.teardown(() => app.close())
 
   const login = setCookies(await app.inject({ method: 'POST', url: '/login' }))
   t.same(Object.keys(login).sort(), ['__Host-access', '__Host-csrf-access', '__Host-csrf-refresh', '__Host-refresh'],
@@ -165,10 +131,10 @@ t.test('an app with __Host- names sets and reads its cookies, CSRF included', as
     t.match(line, /; Path=\/;/, `${name}: Path=/`)
   }
 
-  const access = valueOf(login['__Host-access'])
-  const csrfAccess = valueOf(login['__Host-csrf-access'])
-  const refresh = valueOf(login['__Host-refresh'])
-  const csrfRefresh = valueOf(login['__Host-csrf-refresh'])
+  const access = cookieValue(login['__Host-access'])
+  const csrfAccess = cookieValue(login['__Host-csrf-access'])
+  const refresh = cookieValue(login['__Host-refresh'])
+  const csrfRefresh = cookieValue(login['__Host-csrf-refresh'])
   const cookie = `__Host-access=${access}; __Host-csrf-access=${csrfAccess}; __Host-refresh=${refresh}; __Host-csrf-refresh=${csrfRefresh}`
 
   const read = await app.inject({ url: '/protected', headers: { cookie } })

@@ -1,55 +1,21 @@
-// Options read from AUTHJWT_* variables and from a .env file: each kind of
-// option, bad values, precedence, the BLACKLIST alias, and no fastify.config.
+// lib/environment.ts: options read from AUTHJWT_* variables and from a .env
+// file: each kind of option, bad values, precedence, the BLACKLIST alias, and
+// no fastify.config. Which variables are not read because their option is
+// passed in code (key material as one setting): explicit-options.test.ts.
 import fastifyEnv from '@fastify/env'
 import { createSigner } from 'fast-jwt'
-import Fastify, { type FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import fastifyJwtAuth, { ConfigError, type FastifyJwtAuthOptions } from '../index'
+import { ConfigError, type FastifyJwtAuthOptions } from '../index'
 import { parseEnvironment } from '../lib/environment'
 import { keys } from './fixtures/keys'
+import { buildApp, expectRegistrationError, registrationError, SECRET } from './helpers/app'
+import { expectAuthError } from './helpers/auth-error'
+import { inEmptyDirectory as inEmptyDir, withEnvironment as withEnv } from './helpers/environment'
 
-const SECRET = 'an-environment-secret-of-more-than-32-bytes'
-
-/**
- * Runs the test with no AUTHJWT_* variable but those given, and puts the
- * environment back as it was afterwards.
- */
-function withEnv (t: Test, variables: Record<string, string> = {}): void {
-  const saved = { ...process.env }
-  for (const name of Object.keys(process.env)) {
-    if (name.startsWith('AUTHJWT_')) delete process.env[name]
-  }
-  Object.assign(process.env, variables)
-  t.teardown(() => {
-    for (const name of Object.keys(process.env)) {
-      if (!(name in saved)) delete process.env[name]
-    }
-    Object.assign(process.env, saved)
-  })
-}
-
-/** An empty working directory, so that no .env file but the test's own is read. */
-function inEmptyDir (t: Test, files: Parameters<Test['testdir']>[0] = {}): void {
-  t.chdir(t.testdir(files))
-}
-
+/** The plugin registered with `options` only: the key material comes from the environment. */
 async function build (t: Test, options: FastifyJwtAuthOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false })
-  t.teardown(() => app.close())
-  await app.register(fastifyJwtAuth, options)
-  return app
-}
-
-async function registrationError (t: Test, options: FastifyJwtAuthOptions = {}): Promise<ConfigError> {
-  const app = Fastify({ logger: false })
-  t.teardown(() => app.close())
-  app.register(fastifyJwtAuth, options)
-  try {
-    await app.ready()
-  } catch (error) {
-    return error as ConfigError
-  }
-  throw new Error('registration should have failed')
+  return await buildApp(t, options, { testSecret: false })
 }
 
 function lifetime (app: FastifyInstance): number | undefined {
@@ -63,9 +29,9 @@ function parseError (t: Test, raw: Record<string, string>, variable: string, mes
     t.fail(`${JSON.stringify(raw)} should be refused`)
   } catch (error) {
     t.ok(error instanceof ConfigError, `${JSON.stringify(raw)}: a ConfigError`)
-    t.equal((error as ConfigError).code, 'FST_JWT_AUTH_CONFIG')
+    t.equal((error as ConfigError).code, 'FST_JWT_AUTH_CONFIG', `${JSON.stringify(raw)}: code FST_JWT_AUTH_CONFIG`)
     t.ok((error as Error).message.startsWith(variable + ' '), `${JSON.stringify(raw)}: names ${variable}`)
-    t.match((error as Error).message, message)
+    t.match((error as Error).message, message, `${JSON.stringify(raw)}: says what is wrong`)
   }
 }
 
@@ -84,7 +50,7 @@ t.test('parseEnvironment: strings are taken as they are', async (t) => {
     headerType: '',
     encodeIssuer: 'https://issuer.example',
     cookieSamesite: 'Strict'
-  })
+  }, 'spaces, case and empty values are kept')
   t.same(parseEnvironment({}), {}, 'nothing set, nothing read')
   t.same(parseEnvironment({ AUTHJWT_UNKNOWN: 'x', PATH: '/bin' }), {}, 'unknown variables are ignored')
   t.same(parseEnvironment({ AUTHJWT_TOKEN_IN_DENYLIST: 'x', AUTHJWT_DENYLIST_STORE: 'redis' }), {},
@@ -107,7 +73,7 @@ t.test('parseEnvironment: booleans', async (t) => {
 
 t.test('parseEnvironment: integers', async (t) => {
   t.same(parseEnvironment({ AUTHJWT_DECODE_LEEWAY: '30', AUTHJWT_COOKIE_MAX_AGE: ' 0 ', AUTHJWT_DENYLIST_TIMEOUT: '2' }),
-    { decodeLeeway: 30, cookieMaxAge: 0, denylistTimeout: 2 })
+    { decodeLeeway: 30, cookieMaxAge: 0, denylistTimeout: 2 }, 'whole numbers, spaces trimmed')
   for (const text of ['-1', '1.5', 'abc', '', '1e3', '0x10', 'false']) {
     parseError(t, { AUTHJWT_DECODE_LEEWAY: text }, 'AUTHJWT_DECODE_LEEWAY', /must be a non-negative whole number/)
   }
@@ -116,8 +82,8 @@ t.test('parseEnvironment: integers', async (t) => {
 
 t.test('parseEnvironment: durations, "false" included', async (t) => {
   t.same(parseEnvironment({ AUTHJWT_ACCESS_TOKEN_EXPIRES: '600', AUTHJWT_REFRESH_TOKEN_EXPIRES: 'false' }),
-    { accessTokenExpires: 600, refreshTokenExpires: false })
-  t.same(parseEnvironment({ AUTHJWT_ACCESS_TOKEN_EXPIRES: 'FALSE' }), { accessTokenExpires: false })
+    { accessTokenExpires: 600, refreshTokenExpires: false }, 'seconds, or false')
+  t.same(parseEnvironment({ AUTHJWT_ACCESS_TOKEN_EXPIRES: 'FALSE' }), { accessTokenExpires: false }, 'FALSE is false')
   t.same(parseEnvironment({ AUTHJWT_ACCESS_TOKEN_EXPIRES: '0' }), { accessTokenExpires: 0 }, '0 is a number, not false')
   for (const text of ['-5', '15m', '1.5', 'no', '']) {
     parseError(t, { AUTHJWT_ACCESS_TOKEN_EXPIRES: text }, 'AUTHJWT_ACCESS_TOKEN_EXPIRES',
@@ -127,13 +93,17 @@ t.test('parseEnvironment: durations, "false" included', async (t) => {
 })
 
 t.test('parseEnvironment: comma lists', async (t) => {
-  t.same(parseEnvironment({ AUTHJWT_TOKEN_LOCATION: 'cookies, headers' }), { tokenLocation: ['cookies', 'headers'] })
+  t.same(parseEnvironment({ AUTHJWT_TOKEN_LOCATION: 'cookies, headers' }), { tokenLocation: ['cookies', 'headers'] },
+    'comma separated, in order')
   t.same(parseEnvironment({ AUTHJWT_TOKEN_LOCATION: ' headers ,, query , ' }), { tokenLocation: ['headers', 'query'] },
     'spaces and empty items are dropped')
   t.same(parseEnvironment({ AUTHJWT_TOKEN_LOCATION: 'json' }), { tokenLocation: ['json'] }, 'one item is a list of one')
-  t.same(parseEnvironment({ AUTHJWT_DECODE_ALGORITHMS: 'RS256,PS256' }), { decodeAlgorithms: ['RS256', 'PS256'] })
-  t.same(parseEnvironment({ AUTHJWT_CSRF_METHODS: 'post, delete' }), { csrfMethods: ['post', 'delete'] })
-  t.same(parseEnvironment({ AUTHJWT_DENYLIST_TOKEN_CHECKS: 'refresh' }), { denylistTokenChecks: ['refresh'] })
+  t.same(parseEnvironment({ AUTHJWT_DECODE_ALGORITHMS: 'RS256,PS256' }), { decodeAlgorithms: ['RS256', 'PS256'] },
+    'AUTHJWT_DECODE_ALGORITHMS is a list')
+  t.same(parseEnvironment({ AUTHJWT_CSRF_METHODS: 'post, delete' }), { csrfMethods: ['post', 'delete'] },
+    'AUTHJWT_CSRF_METHODS is a list, its case left to the configuration')
+  t.same(parseEnvironment({ AUTHJWT_DENYLIST_TOKEN_CHECKS: 'refresh' }), { denylistTokenChecks: ['refresh'] },
+    'AUTHJWT_DENYLIST_TOKEN_CHECKS is a list')
 })
 
 t.test('parseEnvironment: decodeAudience is a string or a list', async (t) => {
@@ -158,8 +128,8 @@ t.test('parseEnvironment: PEM keys with escaped newlines', async (t) => {
 })
 
 t.test('parseEnvironment: AUTHJWT_BLACKLIST_ENABLED is an alias of AUTHJWT_DENYLIST_ENABLED', async (t) => {
-  t.same(parseEnvironment({ AUTHJWT_BLACKLIST_ENABLED: 'true' }), { denylistEnabled: true })
-  t.same(parseEnvironment({ AUTHJWT_BLACKLIST_ENABLED: 'no' }), { denylistEnabled: false })
+  t.same(parseEnvironment({ AUTHJWT_BLACKLIST_ENABLED: 'true' }), { denylistEnabled: true }, 'the alias turns it on')
+  t.same(parseEnvironment({ AUTHJWT_BLACKLIST_ENABLED: 'no' }), { denylistEnabled: false }, 'and off')
   t.same(parseEnvironment({ AUTHJWT_DENYLIST_ENABLED: 'false', AUTHJWT_BLACKLIST_ENABLED: 'true' }),
     { denylistEnabled: false }, 'the DENYLIST name wins')
   t.same(parseEnvironment({ AUTHJWT_DENYLIST_ENABLED: 'yes', AUTHJWT_BLACKLIST_ENABLED: 'garbage' }),
@@ -214,8 +184,7 @@ t.test('register: every kind of option from process.env', async (t) => {
 
   await t.resolves(app.authJwt.revokeToken(token), 'AUTHJWT_DENYLIST_ENABLED=yes')
   const revoked = await app.inject({ url: `/me?jwt=${token}` })
-  t.equal(revoked.statusCode, 401)
-  t.equal(revoked.json().code, 'FST_JWT_AUTH_TOKEN_REVOKED')
+  expectAuthError(t, revoked, 'FST_JWT_AUTH_TOKEN_REVOKED', { what: 'the revoked token is refused by the guard' })
 })
 
 t.test('register: a single audience from the environment stays a string', async (t) => {
@@ -223,7 +192,7 @@ t.test('register: a single audience from the environment stays a string', async 
   withEnv(t, { AUTHJWT_SECRET_KEY: SECRET, AUTHJWT_DECODE_AUDIENCE: 'api' })
   const app = await build(t)
   const claims = app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'alice' }))
-  t.equal(claims.aud, 'api')
+  t.equal(claims.aud, 'api', 'aud is the one audience, not a list')
 })
 
 t.test('register: booleans from the environment', async (t) => {
@@ -270,16 +239,13 @@ t.test('register: a bad variable is a ConfigError naming it', async (t) => {
   for (const [variables, message] of cases) {
     await t.test(JSON.stringify(variables), async (t) => {
       withEnv(t, { AUTHJWT_SECRET_KEY: SECRET, ...variables })
-      const error = await registrationError(t)
-      t.ok(error instanceof ConfigError, 'a ConfigError')
-      t.equal(error.code, 'FST_JWT_AUTH_CONFIG')
-      t.match(error.message, message)
+      await expectRegistrationError(t, {}, message, Object.keys(variables).join(', '))
     })
   }
 
   await t.test('an empty secret', async (t) => {
     withEnv(t, { AUTHJWT_SECRET_KEY: '' })
-    const empty = await registrationError(t)
+    const empty = await registrationError(t, {})
     t.match(empty.message, /^secretKey \(from AUTHJWT_SECRET_KEY\) must be/, 'an empty secret is refused')
   })
 })
@@ -287,15 +253,15 @@ t.test('register: a bad variable is a ConfigError naming it', async (t) => {
 t.test('register: an explicit option does not name the variable it overrides', async (t) => {
   inEmptyDir(t)
   withEnv(t, { AUTHJWT_SECRET_KEY: SECRET, AUTHJWT_COOKIE_SAMESITE: 'strict' })
-  const error = await registrationError(t, { cookieSamesite: 'relaxed' as 'lax' })
-  t.match(error.message, /^cookieSamesite must be/)
-  t.notMatch(error.message, 'AUTHJWT_COOKIE_SAMESITE')
+  const error = await registrationError(t, { cookieSamesite: 'relaxed' })
+  t.match(error.message, /^cookieSamesite must be/, 'the option is named')
+  t.notMatch(error.message, 'AUTHJWT_COOKIE_SAMESITE', 'the variable it overrides is not')
 })
 
 t.test('register: a malformed variable is not read when its option is given explicitly', async (t) => {
   inEmptyDir(t)
   withEnv(t, { AUTHJWT_SECRET_KEY: SECRET, AUTHJWT_ACCESS_TOKEN_EXPIRES: '15m' })
-  t.equal(lifetime(await build(t, { accessTokenExpires: 60 })), 60)
+  t.equal(lifetime(await build(t, { accessTokenExpires: 60 })), 60, 'the explicit lifetime, and no error')
   t.same(parseEnvironment({ AUTHJWT_ACCESS_TOKEN_EXPIRES: '15m' }, new Set(['accessTokenExpires'])), {},
     'the variable is not read')
   t.throws(() => parseEnvironment({ AUTHJWT_ACCESS_TOKEN_EXPIRES: '15m' }), { code: 'FST_JWT_AUTH_CONFIG' },
@@ -306,16 +272,16 @@ t.test('precedence: explicit option > environment > default', async (t) => {
   inEmptyDir(t)
   await t.test('the default', async (t) => {
     withEnv(t, { AUTHJWT_SECRET_KEY: SECRET })
-    t.equal(lifetime(await build(t)), 900)
+    t.equal(lifetime(await build(t)), 900, 'access tokens live the default 900 s')
   })
   await t.test('the environment over the default', async (t) => {
     withEnv(t, { AUTHJWT_SECRET_KEY: SECRET, AUTHJWT_ACCESS_TOKEN_EXPIRES: '60' })
-    t.equal(lifetime(await build(t)), 60)
+    t.equal(lifetime(await build(t)), 60, 'AUTHJWT_ACCESS_TOKEN_EXPIRES over the default')
   })
   await t.test('the explicit option over the environment', async (t) => {
     withEnv(t, { AUTHJWT_SECRET_KEY: 'not-this-secret-but-the-explicit-one', AUTHJWT_ACCESS_TOKEN_EXPIRES: '60' })
     const app = await build(t, { secretKey: SECRET, accessTokenExpires: 120 })
-    t.equal(lifetime(app), 120)
+    t.equal(lifetime(app), 120, 'the explicit lifetime over AUTHJWT_ACCESS_TOKEN_EXPIRES')
     const other = await build(t, { secretKey: SECRET })
     t.equal(other.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'a' })).sub, 'a',
       'signed with the explicit secret')
@@ -331,9 +297,8 @@ t.test('precedence: explicit option > environment > default', async (t) => {
   })
   await t.test('an explicit undefined is an error, never a fall-back to the environment', async (t) => {
     withEnv(t, { AUTHJWT_SECRET_KEY: SECRET, AUTHJWT_ACCESS_TOKEN_EXPIRES: '60' })
-    const error = await registrationError(t, { accessTokenExpires: undefined })
-    t.equal(error.code, 'FST_JWT_AUTH_CONFIG', 'a ConfigError')
-    t.match(error.message, /^accessTokenExpires was passed as undefined/, 'names the option')
+    await expectRegistrationError(t, { accessTokenExpires: undefined }, /^accessTokenExpires was passed as undefined/,
+      'accessTokenExpires: undefined')
   })
 })
 
@@ -360,37 +325,78 @@ t.test('a .env file in the working directory is read; the real environment wins'
 
   await t.test('the real environment over the file', async (t) => {
     withEnv(t, { AUTHJWT_ACCESS_TOKEN_EXPIRES: '88' })
-    t.equal(lifetime(await build(t)), 88)
+    t.equal(lifetime(await build(t)), 88, 'AUTHJWT_ACCESS_TOKEN_EXPIRES of the process over the .env one')
   })
 
   await t.test('an explicit option over both', async (t) => {
     withEnv(t, { AUTHJWT_ACCESS_TOKEN_EXPIRES: '88' })
-    t.equal(lifetime(await build(t, { accessTokenExpires: 99 })), 99)
+    t.equal(lifetime(await build(t, { accessTokenExpires: 99 })), 99, 'the explicit lifetime over both')
+  })
+})
+
+t.test('one setting, one source: a group the process environment sets is not completed from .env', async (t) => {
+  // The deployment sets its secret in the process environment; a .env planted
+  // beside the app names another algorithm and the attacker's keys.
+  const attacker = keys.rsa2
+  const escaped = (pem: string): string => pem.replace(/\n/g, '\\n')
+  inEmptyDir(t, {
+    '.env': [
+      'AUTHJWT_ALGORITHM=RS256',
+      `AUTHJWT_PRIVATE_KEY="${escaped(attacker.privateKey)}"`,
+      `AUTHJWT_PUBLIC_KEY="${escaped(attacker.publicKey)}"`,
+      'AUTHJWT_DENYLIST_ENABLED=false',
+      ''
+    ].join('\n')
+  })
+
+  await t.test('key material', async (t) => {
+    withEnv(t, { AUTHJWT_SECRET_KEY: SECRET })
+    const app = await build(t, { accessTokenExpires: 600 })
+    app.get('/me', { preHandler: app.jwtRequired }, async () => ({ ok: true }))
+    t.equal(app.authJwt.getUnverifiedJwtHeaders(app.authJwt.createAccessToken({ subject: 'a' })).alg, 'HS256',
+      'the algorithm and keys of .env are not read: HS256 with the process secret')
+    const forged = createSigner({ key: attacker.privateKey, algorithm: 'RS256' })({ sub: 'admin', type: 'access' })
+    expectAuthError(t, await app.inject({ url: '/me', headers: { authorization: `Bearer ${forged}` } }),
+      'FST_JWT_AUTH_TOKEN_INVALID', { what: "a token signed with the attacker's key" })
+  })
+
+  await t.test('the denylist switch and its alias', async (t) => {
+    withEnv(t, { AUTHJWT_SECRET_KEY: SECRET, AUTHJWT_BLACKLIST_ENABLED: 'true' })
+    const app = await build(t)
+    app.get('/me', { preHandler: app.jwtRequired }, async () => ({ ok: true }))
+    const token = app.authJwt.createAccessToken({ subject: 'a' })
+    await app.authJwt.revokeToken(token)
+    expectAuthError(t, await app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } }),
+      'FST_JWT_AUTH_TOKEN_REVOKED', { what: 'the alias in the process environment wins over the .env switch' })
+  })
+
+  await t.test('a group the process environment does not touch still comes from .env', async (t) => {
+    withEnv(t)
+    const app = await build(t)
+    t.equal(app.authJwt.getUnverifiedJwtHeaders(app.authJwt.createAccessToken({ subject: 'a' })).alg, 'RS256',
+      'the whole key group from .env')
   })
 })
 
 t.test('a bad value in .env names its variable', async (t) => {
   inEmptyDir(t, { '.env': `AUTHJWT_SECRET_KEY=${SECRET}\nAUTHJWT_REFRESH_TOKEN_EXPIRES=30d\n` })
   withEnv(t)
-  const error = await registrationError(t)
-  t.ok(error instanceof ConfigError)
-  t.match(error.message, /^AUTHJWT_REFRESH_TOKEN_EXPIRES must be/)
+  const error = await registrationError(t, {})
+  t.ok(error instanceof ConfigError, 'a ConfigError')
+  t.match(error.message, /^AUTHJWT_REFRESH_TOKEN_EXPIRES must be/, 'naming the variable of the .env file')
 })
 
 t.test('no .env file is fine', async (t) => {
   inEmptyDir(t)
   withEnv(t)
-  const error = await registrationError(t)
+  const error = await registrationError(t, {})
   t.match(error.message, /secretKey is required/, 'nothing read: no secret')
 })
 
 t.test('a .env that cannot be read is a ConfigError', async (t) => {
   inEmptyDir(t, { '.env': {} })
   withEnv(t, { AUTHJWT_SECRET_KEY: SECRET })
-  const error = await registrationError(t)
-  t.ok(error instanceof ConfigError)
-  t.equal(error.code, 'FST_JWT_AUTH_CONFIG')
-  t.match(error.message, /\.env file/)
+  const error = await expectRegistrationError(t, {}, /\.env file/, 'a .env directory')
   t.match(error.cause, { code: 'EISDIR' }, 'the cause says why')
 })
 
@@ -417,78 +423,15 @@ t.test('the application can use @fastify/env itself, before or after the plugin'
     }
   }
 
-  const before = Fastify({ logger: false })
-  t.teardown(() => before.close())
-  await before.register(fastifyEnv, { schema })
-  await before.register(fastifyJwtAuth)
+  const before = await buildApp(t, {}, { testSecret: false, before: async app => await app.register(fastifyEnv, { schema }) })
   await before.ready()
   t.same((before as unknown as { config: unknown }).config, { APP_NAME: 'demo', AUTHJWT_HEADER_NAME: 'X-Auth' },
     'the application\'s own fastify.config')
 
-  const after = Fastify({ logger: false })
-  t.teardown(() => after.close())
-  await after.register(fastifyJwtAuth)
+  const after = await build(t)
   await after.register(fastifyEnv, { schema })
   await after.ready()
-  t.same((after as unknown as { config: unknown }).config, { APP_NAME: 'demo', AUTHJWT_HEADER_NAME: 'X-Auth' })
+  t.same((after as unknown as { config: unknown }).config, { APP_NAME: 'demo', AUTHJWT_HEADER_NAME: 'X-Auth' },
+    "the application's own fastify.config, registered after the plugin")
   t.equal(after.hasDecorator('getEnvs'), true, 'getEnvs is the application\'s own')
-})
-
-t.test('key material is one setting: a .env cannot swap the key family under an explicit secret', async (t) => {
-  // The attack: the app passes its secret in code; a .env file in the working
-  // directory names another algorithm and the attacker's public key.
-  const attacker = keys.rsa2
-  inEmptyDir(t, {
-    '.env': `AUTHJWT_ALGORITHM=RS256\nAUTHJWT_PUBLIC_KEY="${attacker.publicKey.replace(/\n/g, '\\n')}"\n`
-  })
-  withEnv(t)
-  const app = await build(t, { secretKey: SECRET })
-  app.get('/me', { preHandler: app.jwtRequired }, async () => ({ ok: true }))
-  const forged = createSigner({ key: attacker.privateKey, algorithm: 'RS256' })({ sub: 'admin', type: 'access' })
-  const response = await app.inject({ url: '/me', headers: { authorization: `Bearer ${forged}` } })
-  t.equal(response.statusCode, 401, "a token signed with the attacker's key is refused")
-  t.equal(response.json().code, 'FST_JWT_AUTH_TOKEN_INVALID', 'as invalid')
-  const own = app.authJwt.createAccessToken({ subject: 'alice' })
-  t.equal(app.authJwt.getUnverifiedJwtHeaders(own).alg, 'HS256', 'the app still signs with its secret')
-  t.equal((await app.inject({ url: '/me', headers: { authorization: `Bearer ${own}` } })).statusCode, 200,
-    "the app's own token passes")
-})
-
-t.test('key material is one setting: any key option in code keeps every key variable unread', async (t) => {
-  inEmptyDir(t)
-  const keyVariables = {
-    AUTHJWT_SECRET_KEY: SECRET,
-    AUTHJWT_PRIVATE_KEY: 'not a key',
-    AUTHJWT_PUBLIC_KEY: 'not a key',
-    AUTHJWT_ALGORITHM: 'not an algorithm',
-    AUTHJWT_DECODE_ALGORITHMS: 'none'
-  }
-  const inCode: Array<[string, FastifyJwtAuthOptions]> = [
-    ['secretKey', { secretKey: 'a-secret-in-code-of-more-than-32-bytes!' }],
-    ['privateKey', { privateKey: keys.ecP256.privateKey, algorithm: 'ES256' }],
-    ['publicKey', { publicKey: keys.ed25519.publicKey, algorithm: 'EdDSA' }]
-  ]
-  for (const [what, options] of inCode) {
-    withEnv(t, keyVariables)
-    const app = await build(t, options)
-    t.ok(app.authJwt, `${what} in code: the malformed key variables are not read`)
-  }
-
-  withEnv(t, { AUTHJWT_SECRET_KEY: SECRET })
-  const algorithmOnly = await registrationError(t, { algorithm: 'HS384' })
-  t.match(algorithmOnly.message, /^secretKey is required for HS384/,
-    'algorithm in code: the secret is not taken from the environment either')
-  const listOnly = await registrationError(t, { decodeAlgorithms: ['HS256'] })
-  t.match(listOnly.message, /^secretKey is required for HS256/, 'decodeAlgorithms in code: likewise')
-
-  t.same(parseEnvironment(keyVariables, new Set(['secretKey', 'privateKey', 'publicKey', 'algorithm', 'decodeAlgorithms'])),
-    {}, 'parseEnvironment reads none of them')
-})
-
-t.test('key material still comes whole from the environment when none is in code', async (t) => {
-  inEmptyDir(t)
-  withEnv(t, { AUTHJWT_ALGORITHM: 'ES256', AUTHJWT_PRIVATE_KEY: keys.ecP256.privateKey.replace(/\n/g, '\\n') })
-  const app = await build(t, { accessTokenExpires: 60 })
-  t.equal(app.authJwt.getUnverifiedJwtHeaders(app.authJwt.createAccessToken({ subject: 'a' })).alg, 'ES256',
-    'algorithm and key from the environment')
 })

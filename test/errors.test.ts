@@ -1,8 +1,9 @@
-// The error classes of DESIGN.md "Errors": code, status, name, message and
-// the WWW-Authenticate challenge, and how Fastify answers them.
-import Fastify, { type FastifyInstance } from 'fastify'
+// lib/errors.ts: every error class's code, status, name, message and
+// WWW-Authenticate challenge (RFC 6750: bare when no token was presented,
+// error="invalid_token" otherwise), and how Fastify answers them.
+import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import fastifyJwtAuth, {
+import {
   AccessTokenRequired,
   AuthJwtError,
   ConfigError,
@@ -13,9 +14,12 @@ import fastifyJwtAuth, {
   JWTDecodeError,
   MissingTokenError,
   RefreshTokenRequired,
-  RevokedTokenError
+  RevokedTokenError,
+  type AuthJwtErrorCode
 } from '../index'
 import { expiredTokenError, invalidTokenError } from '../lib/errors'
+import { bearer, buildApp } from './helpers/app'
+import { expectAuthError } from './helpers/auth-error'
 
 const NO_TOKEN = { 'www-authenticate': 'Bearer' }
 const BAD_TOKEN = { 'www-authenticate': 'Bearer error="invalid_token"' }
@@ -24,7 +28,7 @@ interface Expected {
   error: AuthJwtError
   class: new (...args: never[]) => AuthJwtError
   name: string
-  code: string
+  code: AuthJwtErrorCode
   statusCode: number
   message: string
   headers: Record<string, string> | undefined
@@ -166,13 +170,13 @@ t.test('every class', async (t) => {
       t.ok(error instanceof expected.class, expected.name)
       t.ok(error instanceof AuthJwtError, 'an AuthJwtError')
       t.ok(error instanceof Error, 'an Error')
-      t.equal(error.name, expected.name)
-      t.equal(error.code, expected.code)
-      t.equal(error.statusCode, expected.statusCode)
-      t.equal(error.message, expected.message)
-      t.same(error.headers, expected.headers)
+      t.equal(error.name, expected.name, 'named after its class')
+      t.equal(error.code, expected.code, 'its code')
+      t.equal(error.statusCode, expected.statusCode, 'its status')
+      t.equal(error.message, expected.message, 'its message')
+      t.same(error.headers, expected.headers, 'its challenge, or none')
       t.match(error.stack, new RegExp(`^${expected.name}: `), 'the stack starts with the class name')
-      t.match(String(error), `${expected.name}: ${expected.message}`)
+      t.match(String(error), `${expected.name}: ${expected.message}`, 'written as "<class>: <message>"')
     })
   }
 })
@@ -180,58 +184,48 @@ t.test('every class', async (t) => {
 t.test('the classes do not share a challenge object that callers could change', async (t) => {
   const a = new RevokedTokenError()
   const b = new AccessTokenRequired()
-  t.throws(() => { (a.headers as Record<string, string>)['www-authenticate'] = 'Basic' }, TypeError)
-  t.same(b.headers, BAD_TOKEN)
+  t.throws(() => { (a.headers as Record<string, string>)['www-authenticate'] = 'Basic' }, TypeError,
+    'the invalid-token challenge is frozen')
+  t.same(b.headers, BAD_TOKEN, 'another class still has its challenge')
   const c = new MissingTokenError('Missing Authorization Header')
-  t.throws(() => { (c.headers as Record<string, string>)['www-authenticate'] = 'Basic' }, TypeError)
-  t.same(new MissingTokenError('x').headers, NO_TOKEN)
+  t.throws(() => { (c.headers as Record<string, string>)['www-authenticate'] = 'Basic' }, TypeError,
+    'the no-token challenge is frozen')
+  t.same(new MissingTokenError('x').headers, NO_TOKEN, 'another missing-token error still has its challenge')
 })
 
 t.test('DenylistError keeps its cause', async (t) => {
   const cause = new Error('connection refused')
   const error = new DenylistError('The denylist store failed', { cause })
-  t.equal(error.cause, cause)
+  t.equal(error.cause, cause, 'the cause is kept, for the logs')
   t.notOk(error.message.includes('connection refused'), 'the cause stays out of the message')
-  t.equal(new DenylistError('x').cause, undefined)
+  t.equal(new DenylistError('x').cause, undefined, 'no cause unless given')
 })
 
 t.test('AuthJwtError can be used directly', async (t) => {
   const error = new AuthJwtError('FST_JWT_AUTH_TOKEN_REVOKED', 401, 'custom')
-  t.equal(error.name, 'AuthJwtError')
-  t.same(error.headers, BAD_TOKEN)
+  t.equal(error.name, 'AuthJwtError', 'named AuthJwtError')
+  t.same(error.headers, BAD_TOKEN, 'a 401 about a presented token: the invalid-token challenge')
   const missing = new AuthJwtError('FST_JWT_AUTH_MISSING_TOKEN', 401, 'custom')
-  t.same(missing.headers, NO_TOKEN)
-  t.equal(new AuthJwtError('FST_JWT_AUTH_BAD_HEADER', 400, 'custom').headers, undefined)
+  t.same(missing.headers, NO_TOKEN, 'a 401 for a missing token: the bare challenge')
+  t.equal(new AuthJwtError('FST_JWT_AUTH_BAD_HEADER', 400, 'custom').headers, undefined, 'not a 401: no challenge')
 })
 
 async function build (t: Test): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false })
-  await app.register(fastifyJwtAuth, { secretKey: 'errors-test-secret-long-enough-for-hs256!' })
+  const app = await buildApp(t)
   app.get('/throw/:index', async (request) => {
     throw cases[Number((request.params as { index: string }).index)].error
   })
   app.get('/protected', { preHandler: app.jwtRequired }, async () => ({ ok: true }))
   app.get('/refresh', { preHandler: app.jwtRefreshTokenRequired }, async () => ({ ok: true }))
   app.get('/fresh', { preHandler: app.freshJwtRequired }, async () => ({ ok: true }))
-  await app.ready()
-  t.teardown(() => app.close())
   return app
 }
-
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 500: 'Internal Server Error' }
 
 t.test("Fastify answers each error in its own shape, with the error's headers", async (t) => {
   const app = await build(t)
   for (const [index, expected] of cases.entries()) {
     const response = await app.inject(`/throw/${index}`)
-    t.equal(response.statusCode, expected.statusCode, `${expected.code}: status`)
-    t.same(response.json(), {
-      statusCode: expected.statusCode,
-      code: expected.code,
-      error: STATUS_TEXT[expected.statusCode],
-      message: expected.message
-    }, `${expected.code}: body`)
-    t.equal(response.headers['www-authenticate'], expected.headers?.['www-authenticate'], `${expected.code}: challenge`)
+    expectAuthError(t, response, expected.code, { message: expected.message, what: `${expected.name} ${expected.message}` })
   }
 })
 
@@ -239,53 +233,30 @@ t.test('the guards answer with the right challenge', async (t) => {
   const app = await build(t)
 
   const missing = await app.inject('/protected')
-  t.equal(missing.statusCode, 401)
-  t.equal(missing.headers['www-authenticate'], 'Bearer', 'no token: a bare challenge')
-  t.same(missing.json(), {
-    statusCode: 401,
-    code: 'FST_JWT_AUTH_MISSING_TOKEN',
-    error: 'Unauthorized',
-    message: 'Missing Authorization Header'
-  })
+  expectAuthError(t, missing, 'FST_JWT_AUTH_MISSING_TOKEN', { message: 'Missing Authorization Header', what: 'no token' })
 
   const garbage = 'not.a.jwt'
-  const invalid = await app.inject({ url: '/protected', headers: { authorization: `Bearer ${garbage}` } })
-  t.equal(invalid.statusCode, 401)
-  t.equal(invalid.headers['www-authenticate'], 'Bearer error="invalid_token"')
-  t.match(invalid.json(), { statusCode: 401, code: 'FST_JWT_AUTH_TOKEN_INVALID', error: 'Unauthorized' })
+  const invalid = await app.inject({ url: '/protected', headers: bearer(garbage) })
+  expectAuthError(t, invalid, 'FST_JWT_AUTH_TOKEN_INVALID', { what: 'a garbage token' })
   t.notOk(invalid.body.includes(garbage), 'the answer does not echo the token')
 
   const badHeader = await app.inject({ url: '/protected', headers: { authorization: 'Basic dXNlcjpwYXNz' } })
-  t.equal(badHeader.statusCode, 400)
-  t.equal(badHeader.headers['www-authenticate'], undefined, 'no challenge on a 400')
-  t.same(badHeader.json(), {
-    statusCode: 400,
-    code: 'FST_JWT_AUTH_BAD_HEADER',
-    error: 'Bad Request',
-    message: "Bad Authorization header. Expected value 'Bearer <JWT>'"
+  expectAuthError(t, badHeader, 'FST_JWT_AUTH_BAD_HEADER', {
+    message: "Bad Authorization header. Expected value 'Bearer <JWT>'",
+    what: 'another scheme'
   })
 
   const refresh = app.authJwt.createRefreshToken({ subject: 'a' })
-  const wrongType = await app.inject({ url: '/protected', headers: { authorization: `Bearer ${refresh}` } })
-  t.same(wrongType.json(), {
-    statusCode: 401,
-    code: 'FST_JWT_AUTH_ACCESS_REQUIRED',
-    error: 'Unauthorized',
-    message: 'Only access tokens are allowed'
+  const wrongType = await app.inject({ url: '/protected', headers: bearer(refresh) })
+  expectAuthError(t, wrongType, 'FST_JWT_AUTH_ACCESS_REQUIRED', {
+    message: 'Only access tokens are allowed',
+    what: 'a refresh token where an access token is needed'
   })
-  t.equal(wrongType.headers['www-authenticate'], 'Bearer error="invalid_token"')
-  t.notOk(wrongType.body.includes(refresh))
+  t.notOk(wrongType.body.includes(refresh), 'the answer does not echo the refresh token')
 
   const access = app.authJwt.createAccessToken({ subject: 'a' })
-  const needsRefresh = await app.inject({ url: '/refresh', headers: { authorization: `Bearer ${access}` } })
-  t.equal(needsRefresh.json().code, 'FST_JWT_AUTH_REFRESH_REQUIRED')
-  t.equal(needsRefresh.headers['www-authenticate'], 'Bearer error="invalid_token"')
-  const notFresh = await app.inject({ url: '/fresh', headers: { authorization: `Bearer ${access}` } })
-  t.same(notFresh.json(), {
-    statusCode: 401,
-    code: 'FST_JWT_AUTH_FRESH_REQUIRED',
-    error: 'Unauthorized',
-    message: 'Fresh token required'
-  })
-  t.equal(notFresh.headers['www-authenticate'], 'Bearer error="invalid_token"')
+  const needsRefresh = await app.inject({ url: '/refresh', headers: bearer(access) })
+  expectAuthError(t, needsRefresh, 'FST_JWT_AUTH_REFRESH_REQUIRED', { what: 'an access token where a refresh token is needed' })
+  const notFresh = await app.inject({ url: '/fresh', headers: bearer(access) })
+  expectAuthError(t, notFresh, 'FST_JWT_AUTH_FRESH_REQUIRED', { message: 'Fresh token required', what: 'a token that is not fresh' })
 })

@@ -1,47 +1,26 @@
-// Keys: every algorithm round-trips, verify-only and sign-only instances, and
-// every wrong key is a ConfigError that names the setting and never quotes the key.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto'
-import Fastify, { type FastifyInstance } from 'fastify'
+// lib/keys.ts: every algorithm round-trips, verify-only and sign-only
+// instances, key material refused as an HMAC secret, short secrets warned
+// about, and every wrong key is a ConfigError that names the setting and
+// never quotes the key. Recognising key material itself: secret-check.test.ts.
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto'
+import Fastify from 'fastify'
 import t, { type Test } from 'tap'
-import fastifyJwtAuth, { ConfigError, type Algorithm, type FastifyJwtAuthOptions } from '../index'
+import fastifyJwtAuth, { ConfigError, type Algorithm } from '../index'
 import { resolveKeys } from '../lib/keys'
-import { CERTIFICATE_PEM } from './fixtures/certificate'
 import { keyFor, keys } from './fixtures/keys'
+import { KEY_MATERIAL, ORDINARY_SECRETS } from './fixtures/secrets'
+import { bearer, buildApp as build, expectRegistrationError, SECRET } from './helpers/app'
+import { expectAuthError } from './helpers/auth-error'
+import { withEnvironment } from './helpers/environment'
 import { forge } from './helpers/forge'
-import { warningsDuring } from './helpers/warnings'
+import { warningsDuring, warningsOfRegistration } from './helpers/warnings'
 
 const SECRET_64 = 'k'.repeat(64)
 
-const savedEnv = { ...process.env }
-for (const name of Object.keys(process.env)) {
-  if (name.startsWith('AUTHJWT_')) delete process.env[name]
-}
-t.teardown(() => { Object.assign(process.env, savedEnv) })
+// No AUTHJWT_* variable of the machine running the tests may change them.
+withEnvironment(t)
 
 type LooseOptions = Record<string, unknown>
-
-async function build (t: Test, options: LooseOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false })
-  t.teardown(() => app.close())
-  await app.register(fastifyJwtAuth, options as FastifyJwtAuthOptions)
-  return app
-}
-
-async function rejects (t: Test, options: LooseOptions, message: RegExp, what: string): Promise<ConfigError> {
-  const app = Fastify({ logger: false })
-  t.teardown(() => app.close())
-  app.register(fastifyJwtAuth, options as FastifyJwtAuthOptions)
-  let error: ConfigError | undefined
-  try {
-    await app.ready()
-  } catch (caught) {
-    error = caught as ConfigError
-  }
-  t.ok(error instanceof ConfigError, `${what}: a ConfigError`)
-  t.equal(error?.code, 'FST_JWT_AUTH_CONFIG', `${what}: code`)
-  t.match(error?.message, message, `${what}: the message names the setting`)
-  return error as ConfigError
-}
 
 /** Asserts that no line of a PEM text (nor its base64 body) appears in `message`. */
 function quotesNoKey (t: Test, message: string, pem: string, what: string): void {
@@ -50,14 +29,9 @@ function quotesNoKey (t: Test, message: string, pem: string, what: string): void
   t.notMatch(message, '-----BEGIN', `${what}: no PEM header in the message`)
 }
 
+/** The messages of the warnings a registration with `options` emits. */
 async function warningsFor (t: Test, options: LooseOptions): Promise<string[]> {
-  const app = Fastify({ logger: false })
-  t.teardown(() => app.close())
-  const warnings = await warningsDuring(async () => {
-    await app.register(fastifyJwtAuth, options as FastifyJwtAuthOptions)
-    await app.ready()
-  })
-  return warnings.map(warning => warning.message)
+  return (await warningsOfRegistration(t, options)).map(warning => warning.message)
 }
 
 const ASYMMETRIC: Algorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
@@ -91,9 +65,9 @@ t.test('a token goes through a guard for each family', async (t) => {
     const app = await build(t, options)
     app.get('/me', { preHandler: app.jwtRequired }, async request => ({ sub: request.authJwt.getJwtSubject() }))
     const token = app.authJwt.createAccessToken({ subject: 'alice' })
-    const response = await app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } })
-    t.equal(response.statusCode, 200, String(options.algorithm))
-    t.same(response.json(), { sub: 'alice' })
+    const response = await app.inject({ url: '/me', headers: bearer(token) })
+    t.equal(response.statusCode, 200, `${String(options.algorithm)}: the guard lets the token through`)
+    t.same(response.json(), { sub: 'alice' }, `${String(options.algorithm)}: the subject reaches the handler`)
   }
 })
 
@@ -103,7 +77,8 @@ t.test('Ed448 keys work with EdDSA', async (t) => {
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' }
   })
   const app = await build(t, { algorithm: 'EdDSA', privateKey: pair.privateKey })
-  t.equal(app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'alice' })).sub, 'alice')
+  t.equal(app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'alice' })).sub, 'alice',
+    'an Ed448 token round-trips')
 })
 
 t.test('PKCS#1 and SEC1 private keys, and Buffers, are accepted', async (t) => {
@@ -127,7 +102,7 @@ t.test('several asymmetric algorithms of one key', async (t) => {
   const app = await build(t, { algorithm: 'RS256', decodeAlgorithms: ['RS256', 'PS512', 'RS384'], privateKey: keys.rsa.privateKey })
   for (const algorithm of ['RS256', 'PS512', 'RS384'] as Algorithm[]) {
     const token = app.authJwt.createAccessToken({ subject: 'alice', algorithm })
-    t.equal(app.authJwt.getUnverifiedJwtHeaders(token).alg, algorithm)
+    t.equal(app.authJwt.getUnverifiedJwtHeaders(token).alg, algorithm, `${algorithm} signs`)
     t.equal(app.authJwt.decodeToken(token).sub, 'alice', `${algorithm} verifies`)
   }
   t.throws(() => app.authJwt.createAccessToken({ subject: 'alice', algorithm: 'PS256' }),
@@ -144,7 +119,7 @@ t.test('publicKey alone: a verify-only instance', async (t) => {
 
     const token = signer.authJwt.createAccessToken({ subject: 'alice' })
     t.equal(verifier.authJwt.decodeToken(token).sub, 'alice', `${algorithm}: decodeToken works`)
-    const response = await verifier.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } })
+    const response = await verifier.inject({ url: '/me', headers: bearer(token) })
     t.equal(response.statusCode, 200, `${algorithm}: the guard lets the token through`)
 
     t.throws(() => verifier.authJwt.createAccessToken({ subject: 'alice' }),
@@ -152,8 +127,7 @@ t.test('publicKey alone: a verify-only instance', async (t) => {
     t.throws(() => verifier.authJwt.createRefreshToken({ subject: 'alice' }), ConfigError,
       `${algorithm}: createRefreshToken throws`)
     const login = await verifier.inject({ url: '/login' })
-    t.equal(login.statusCode, 500, 'request.authJwt.createAccessToken throws too')
-    t.equal(login.json().code, 'FST_JWT_AUTH_CONFIG')
+    expectAuthError(t, login, 'FST_JWT_AUTH_CONFIG', { what: `${algorithm}: request.authJwt.createAccessToken throws too` })
 
     const stranger = await build(t, { algorithm: 'RS256', privateKey: keys.rsa2.privateKey })
     if (algorithm === 'RS256') {
@@ -205,7 +179,7 @@ t.test('a key of the wrong kind', async (t) => {
       /cannot be used with ES384/, 'one algorithm of decodeAlgorithms does not fit']
   ]
   for (const [options, message, what] of cases) {
-    const error = await rejects(t, options, message, what)
+    const error = await expectRegistrationError(t, options, message, what)
     t.match(error.message, /algorithm \/ decodeAlgorithms/, `${what}: the message says what to change`)
     quotesNoKey(t, error.message, String(options.privateKey ?? options.publicKey), what)
   }
@@ -226,7 +200,7 @@ t.test('garbage PEM is refused without being quoted', async (t) => {
       'junk', 'a junk public key beside a good private key']
   ]
   for (const [options, message, pem, what] of cases) {
-    const error = await rejects(t, options, message, what)
+    const error = await expectRegistrationError(t, options, message, what)
     quotesNoKey(t, error.message, pem, what)
     t.notMatch(error.message, 'Tm90QUtleU', `${what}: not even a piece of the base64`)
   }
@@ -241,7 +215,7 @@ t.test('a private key given as publicKey is refused', async (t) => {
     { algorithm: 'ES256', privateKey: keys.ecP256.privateKey, publicKey: keys.ecP256.privateKey }
   ]
   for (const options of cases) {
-    const error = await rejects(t, options, /^publicKey is a private key/, String(options.algorithm))
+    const error = await expectRegistrationError(t, options, /^publicKey is a private key/, String(options.algorithm))
     quotesNoKey(t, error.message, String(options.publicKey), String(options.algorithm))
   }
 })
@@ -253,24 +227,29 @@ t.test('a publicKey that does not belong to privateKey', async (t) => {
     { algorithm: 'EdDSA', privateKey: keys.ed25519.privateKey, publicKey: keys.rsa.publicKey }
   ]
   for (const options of cases) {
-    const error = await rejects(t, options, /^publicKey does not belong to privateKey$/, String(options.algorithm))
+    const error = await expectRegistrationError(t, options, /^publicKey does not belong to privateKey$/, String(options.algorithm))
     quotesNoKey(t, error.message, String(options.privateKey), 'private key')
     quotesNoKey(t, error.message, String(options.publicKey), 'public key')
   }
 })
 
-t.test('a short secret is accepted with a warning; a long one is not', async (t) => {
+t.test('a short secret is accepted with a process warning, even with the logger off; a long one is not', async (t) => {
   const short = await warningsFor(t, { secretKey: 'short-secret' })
   t.equal(short.length, 1, 'HS256 and 12 bytes: a warning')
-  t.match(short[0], /secretKey is shorter than 32 bytes, the hash size of HS256/)
+  t.match(short[0], /secretKey is shorter than 32 bytes, the hash size of HS256/, 'the warning says how long it must be')
   t.notMatch(short.join('\n'), 'short-secret', 'the secret is not in the warning')
+  const tiny = await warningsOfRegistration(t, { secretKey: 'tiny-secret' })
+  t.match(tiny.map(warning => `${warning.code}: ${warning.message}`),
+    [/^FST_JWT_AUTH_WEAK_SECRET: .*secretKey is shorter than 32 bytes/], 'one warning, with its code')
+  t.notMatch(tiny.map(warning => warning.message).join('\n'), 'tiny-secret', 'no other secret is in the warning either')
+  t.same(await warningsFor(t, { secretKey: SECRET }), [], 'no warning for a long secret')
 
   t.same(await warningsFor(t, { secretKey: 'x'.repeat(32) }), [], 'HS256 and 32 bytes: none')
   t.same(await warningsFor(t, { secretKey: Buffer.alloc(32, 1) }), [], 'a Buffer of 32 bytes: none')
 
   const hs512 = await warningsFor(t, { algorithm: 'HS512', secretKey: 'x'.repeat(32) })
   t.match(hs512, [/shorter than 64 bytes, the hash size of HS512/], 'HS512 needs 64 bytes')
-  t.same(await warningsFor(t, { algorithm: 'HS512', secretKey: 'x'.repeat(64) }), [])
+  t.same(await warningsFor(t, { algorithm: 'HS512', secretKey: 'x'.repeat(64) }), [], 'HS512 and 64 bytes: none')
 
   const mixed = await warningsFor(t, { algorithm: 'HS256', decodeAlgorithms: ['HS512', 'HS256', 'HS384'], secretKey: 'x'.repeat(40) })
   t.match(mixed, [/shorter than 64 bytes, the hash size of HS512/], 'the strongest algorithm of decodeAlgorithms counts')
@@ -280,9 +259,12 @@ t.test('a short secret is accepted with a warning; a long one is not', async (t)
   const multibyte = await warningsFor(t, { secretKey: 'é'.repeat(16) })
   t.same(multibyte, [], 'bytes are counted, not characters (16 × 2 bytes)')
 
-  const app = Fastify({ logger: false })
-  t.teardown(() => app.close())
-  await app.register(fastifyJwtAuth, { secretKey: 'short' })
+  const twice = await warningsDuring(async () => {
+    const app = await build(t, { secretKey: 'tiny-secret' })
+    app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'alice' }))
+  })
+  t.equal(twice.length, 1, 'once per registration, not per token')
+  const app = await build(t, { secretKey: 'short' })
   t.equal(app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'alice' })).sub, 'alice',
     'a short secret still works')
 })
@@ -300,35 +282,21 @@ t.test('resolveKeys', async (t) => {
   t.equal(verifyOnly.verifyingKey, keys.ecP256.publicKey, 'the public key as SPKI PEM')
 
   t.throws(() => resolveKeys({ secretKey: SECRET_64, privateKey: keys.rsa.privateKey }, ['RS256', 'HS256']),
-    { code: 'FST_JWT_AUTH_CONFIG', message: /^decodeAlgorithms mixes HS\* and asymmetric algorithms/ })
+    { code: 'FST_JWT_AUTH_CONFIG', message: /^decodeAlgorithms mixes HS\* and asymmetric algorithms/ },
+    'one key cannot serve both families')
   t.throws(() => resolveKeys({ privateKey: keys.rsa.privateKey }, ['HS256']),
-    { code: 'FST_JWT_AUTH_CONFIG', message: /^secretKey is required for HS256: pass it, or set AUTHJWT_SECRET_KEY and pass no key option in code$/ })
+    { code: 'FST_JWT_AUTH_CONFIG', message: /^secretKey is required for HS256: pass it, or set AUTHJWT_SECRET_KEY and pass no key option in code$/ },
+    'HS* needs the secret, and says where it may come from')
   t.throws(() => resolveKeys({ secretKey: SECRET_64 }, ['PS256', 'PS512']),
-    { code: 'FST_JWT_AUTH_CONFIG', message: /^privateKey or publicKey is required for PS256, PS512$/ })
+    { code: 'FST_JWT_AUTH_CONFIG', message: /^privateKey or publicKey is required for PS256, PS512$/ },
+    'asymmetric algorithms need a key, and every one is named')
 })
 
 t.test('key material given as secretKey is refused: it would let anyone who has it sign tokens', async (t) => {
-  const certificateDer = new X509Certificate(CERTIFICATE_PEM).raw
-  const publicDer = createPublicKey(keys.rsa.publicKey).export({ type: 'spki', format: 'der' })
-  const privateDer = createPrivateKey(keys.ecP256.privateKey).export({ type: 'pkcs8', format: 'der' })
-  const jwk = JSON.stringify(createPublicKey(keys.rsa.publicKey).export({ format: 'jwk' }))
-  const cases: Array<[string, string | Buffer, RegExp]> = [
-    ['a PEM public key', keys.rsa.publicKey, /^secretKey is a PEM key or certificate, not an HMAC secret/],
-    ['a PEM public key as a Buffer', Buffer.from(keys.ed25519.publicKey), /a PEM key or certificate/],
-    ['a PEM private key', keys.ecP256.privateKey, /a PEM key or certificate/],
-    ['a PEM certificate', CERTIFICATE_PEM, /a PEM key or certificate/],
-    ['a DER certificate', certificateDer, /a DER key or certificate/],
-    ['a JWK', jwk, /^secretKey is a JWK, not an HMAC secret/],
-    ['a JWK set', JSON.stringify({ keys: [JSON.parse(jwk)] }), /a JWK/],
-    ['a DER public key', publicDer, /^secretKey is a DER key or certificate/],
-    ['a DER private key', privateDer, /a DER key or certificate/],
-    ['the base64 body of a public key', publicDer.toString('base64'), /a DER key or certificate/],
-    ['an SSH public key', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGZha2Uta2V5LWZvci10ZXN0aW5nLW9ubHk= me@host', /an SSH public key/]
-  ]
-  for (const [what, secretKey, message] of cases) {
-    const error = await rejects(t, { secretKey }, message, what)
+  for (const { what, secret, kind } of KEY_MATERIAL) {
+    const error = await expectRegistrationError(t, { secretKey: secret }, `secretKey is ${kind}, not an HMAC secret`, what)
     t.match(error.message, /use a long random secret for HS\*/, `${what}: the message says what to use instead`)
-    quotesNoKey(t, error.message, Buffer.isBuffer(secretKey) ? secretKey.toString('base64') : secretKey, what)
+    quotesNoKey(t, error.message, typeof secret === 'string' ? secret : Buffer.from(secret).toString('base64'), what)
   }
 })
 
@@ -343,20 +311,12 @@ t.test('the forgery with a public key as secretKey: the app does not start', asy
     app.get('/me', { preHandler: app.jwtRequired }, async () => ({ ok: true }))
   })
   await t.rejects(async () => await app.ready(), { code: 'FST_JWT_AUTH_CONFIG' }, 'registration fails')
-  const response = await app.inject({ url: '/me', headers: { authorization: `Bearer ${forged}` } }).catch(error => error)
+  const response = await app.inject({ url: '/me', headers: bearer(forged) }).catch(error => error)
   t.not(response.statusCode, 200, 'the forged token never reaches the route')
 })
 
 t.test('ordinary secrets are not mistaken for key material', async (t) => {
-  const secrets: Array<[string, string | Buffer]> = [
-    ['random bytes', randomBytes(64)],
-    ['base64 of random bytes', randomBytes(48).toString('base64')],
-    ['hex', randomBytes(32).toString('hex')],
-    ['text with braces', '{not json, but a long enough passphrase}'],
-    ['JSON that is not a JWK', JSON.stringify({ secret: 'x'.repeat(40) })],
-    ['a passphrase that mentions ssh', 'ssh-rsa is not a key without its base64 body, right?']
-  ]
-  for (const [what, secretKey] of secrets) {
+  for (const [what, secretKey] of ORDINARY_SECRETS) {
     const app = await build(t, { secretKey })
     t.equal(app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'alice' })).sub, 'alice', `${what}: works`)
   }
@@ -369,15 +329,26 @@ t.test('RSA keys under 2048 bits are refused', async (t) => {
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' }
   })
   for (const algorithm of ['RS256', 'PS512'] as Algorithm[]) {
-    const error = await rejects(t, { algorithm, privateKey: weak.privateKey },
+    const error = await expectRegistrationError(t, { algorithm, privateKey: weak.privateKey },
       new RegExp(`^privateKey is an RSA key of 1024 bits: ${algorithm} need at least 2048 bits`), `${algorithm}, private key`)
     quotesNoKey(t, error.message, weak.privateKey, algorithm)
   }
-  await rejects(t, { algorithm: 'RS256', publicKey: weak.publicKey },
+  await expectRegistrationError(t, { algorithm: 'RS256', publicKey: weak.publicKey },
     /^publicKey is an RSA key of 1024 bits: RS256 need at least 2048 bits/, 'a verify-only instance too')
-  await rejects(t, { decodeAlgorithms: ['RS256', 'PS256'], algorithm: 'RS256', privateKey: weak.privateKey },
+  await expectRegistrationError(t, { decodeAlgorithms: ['RS256', 'PS256'], algorithm: 'RS256', privateKey: weak.privateKey },
     /RS256, PS256 need at least 2048 bits/, 'every algorithm is named')
 
   const app = await build(t, { algorithm: 'RS256', privateKey: keys.rsa.privateKey })
   t.equal(app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'alice' })).sub, 'alice', '2048 bits work')
+})
+
+t.test('key material the algorithms do not use is refused: two configurations were mixed', async (t) => {
+  await expectRegistrationError(t, { algorithm: 'RS256', privateKey: keys.rsa.privateKey, secretKey: SECRET_64 },
+    /^secretKey cannot be used with RS256: remove it, or choose an algorithm that uses it$/, 'a secret next to RS256')
+  await expectRegistrationError(t, { publicKey: keys.ecP256.publicKey, decodeAlgorithms: ['ES256'], algorithm: 'ES256', secretKey: SECRET_64 },
+    /^secretKey cannot be used with ES256/, 'a secret next to a verify-only ES256 key')
+  await expectRegistrationError(t, { secretKey: SECRET_64, privateKey: keys.rsa.privateKey },
+    /^privateKey cannot be used with HS256/, 'a private key next to HS256')
+  await expectRegistrationError(t, { secretKey: SECRET_64, privateKey: keys.rsa.privateKey, publicKey: keys.rsa.publicKey },
+    /^privateKey and publicKey cannot be used with HS256/, 'both keys next to HS256, both named')
 })

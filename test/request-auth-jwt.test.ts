@@ -1,49 +1,53 @@
+// `request.authJwt`: the guards' checks called inside a handler, token
+// creation, the headers of the current token or of another, and which token
+// revokeToken revokes. The cookie helpers are tested in cookies.test.ts,
+// revocation through the guards in e2e/revocation.test.ts.
 import t from 'tap'
-import Fastify from 'fastify'
-import fastifyJwtAuth, { MissingTokenError } from '../index'
-import { SECRET, bearer } from './helpers/app'
+import { createMemoryDenylist } from '../index'
+import { bearer, buildApp } from './helpers/app'
+import { expectAuthError } from './helpers/auth-error'
 
 t.test('the in-handler checks', async t => {
-  const app = Fastify({ logger: false })
-  await app.register(fastifyJwtAuth, { secretKey: SECRET })
+  const app = await buildApp(t)
   for (const check of ['jwtRequired', 'jwtOptional', 'jwtRefreshTokenRequired', 'freshJwtRequired'] as const) {
     app.get(`/${check}`, async request => {
       await request.authJwt[check]()
       return { subject: request.authJwt.getJwtSubject() }
     })
   }
-  t.teardown(() => app.close())
   const access = app.authJwt.createAccessToken({ subject: 'alice' })
   const fresh = app.authJwt.createAccessToken({ subject: 'alice', fresh: true })
   const refresh = app.authJwt.createRefreshToken({ subject: 'alice' })
 
-  const cases: Array<[string, string | undefined, number, string?]> = [
-    ['jwtRequired', access, 200],
-    ['jwtRequired', undefined, 401, 'FST_JWT_AUTH_MISSING_TOKEN'],
-    ['jwtRequired', refresh, 401, 'FST_JWT_AUTH_ACCESS_REQUIRED'],
-    ['jwtOptional', undefined, 200],
-    ['jwtOptional', access, 200],
-    ['jwtOptional', 'garbage', 401, 'FST_JWT_AUTH_TOKEN_INVALID'],
-    ['jwtRefreshTokenRequired', refresh, 200],
-    ['jwtRefreshTokenRequired', access, 401, 'FST_JWT_AUTH_REFRESH_REQUIRED'],
-    ['freshJwtRequired', fresh, 200],
-    ['freshJwtRequired', access, 401, 'FST_JWT_AUTH_FRESH_REQUIRED']
+  const passes: Array<[string, string | undefined]> = [
+    ['jwtRequired', access],
+    ['jwtOptional', undefined],
+    ['jwtOptional', access],
+    ['jwtRefreshTokenRequired', refresh],
+    ['freshJwtRequired', fresh]
   ]
-  for (const [check, token, status, code] of cases) {
+  for (const [check, token] of passes) {
+    const what = `${check} with ${token === undefined ? 'no token' : 'a token'}`
     const response = await app.inject({ url: `/${check}`, headers: token === undefined ? {} : bearer(token) })
-    t.equal(response.statusCode, status, `${check} ${code ?? 'passes'}`)
-    if (code !== undefined) t.equal(response.json().code, code)
-    else t.same(response.json(), { subject: token === undefined ? null : 'alice' })
+    t.equal(response.statusCode, 200, `${what}: passes`)
+    t.same(response.json(), { subject: token === undefined ? null : 'alice' }, `${what}: the handler sees the subject`)
+  }
+
+  const refusals = [
+    ['jwtRequired', undefined, 'FST_JWT_AUTH_MISSING_TOKEN'],
+    ['jwtRequired', refresh, 'FST_JWT_AUTH_ACCESS_REQUIRED'],
+    ['jwtOptional', 'garbage', 'FST_JWT_AUTH_TOKEN_INVALID'],
+    ['jwtRefreshTokenRequired', access, 'FST_JWT_AUTH_REFRESH_REQUIRED'],
+    ['freshJwtRequired', access, 'FST_JWT_AUTH_FRESH_REQUIRED']
+  ] as const
+  for (const [check, token, code] of refusals) {
+    const response = await app.inject({ url: `/${check}`, headers: token === undefined ? {} : bearer(token) })
+    expectAuthError(t, response, code, { what: `${check} refuses` })
   }
 })
 
 t.test('request.authJwt', async t => {
-  const app = Fastify({ logger: false })
-  await app.register(fastifyJwtAuth, { secretKey: SECRET })
-  app.get('/same-helper', async request => {
-    const first = request.authJwt
-    return { same: first === request.authJwt }
-  })
+  const app = await buildApp(t)
   app.get('/tokens', async request => ({
     access: request.authJwt.createAccessToken({ subject: 'a', fresh: true }),
     refresh: request.authJwt.createRefreshToken({ subject: 'a' })
@@ -54,17 +58,12 @@ t.test('request.authJwt', async t => {
     jti: request.authJwt.getJti(request.headers.authorization?.slice(7) as string) === request.authJwt.getRawJwt()?.jti
   }))
   app.get('/no-token-headers', async request => request.authJwt.getUnverifiedJwtHeaders())
-  t.teardown(() => app.close())
-
-  t.test('is created once per request', async t => {
-    t.same((await app.inject('/same-helper')).json(), { same: true })
-  })
 
   t.test('creates tokens the guards accept', async t => {
     const { access, refresh } = (await app.inject('/tokens')).json()
-    t.equal(app.authJwt.decodeToken(access).type, 'access')
-    t.equal(app.authJwt.decodeToken(access).fresh, true)
-    t.equal(app.authJwt.decodeToken(refresh).type, 'refresh')
+    t.equal(app.authJwt.decodeToken(access).type, 'access', 'an access token')
+    t.equal(app.authJwt.decodeToken(access).fresh, true, 'fresh as asked')
+    t.equal(app.authJwt.decodeToken(refresh).type, 'refresh', 'a refresh token')
   })
 
   t.test('reads the headers of the current token or of another', async t => {
@@ -73,45 +72,34 @@ t.test('request.authJwt', async t => {
       current: { alg: 'HS256', typ: 'JWT' },
       other: { alg: 'HS256', typ: 'JWT', kid: 'k1' },
       jti: true
-    })
+    }, 'the current token\'s headers, another token\'s headers, and the jti of the current token')
   })
 
   t.test('without a verified token there are no current headers', async t => {
-    const response = await app.inject('/no-token-headers')
-    t.equal(response.statusCode, 401)
-    t.equal(response.json().code, 'FST_JWT_AUTH_MISSING_TOKEN')
-    t.ok(new MissingTokenError('x') instanceof Error)
+    expectAuthError(t, await app.inject('/no-token-headers'), 'FST_JWT_AUTH_MISSING_TOKEN', { message: 'No verified token on this request' })
   })
 })
 
-t.test('the plugin adds only its own decorators', async t => {
-  const app = Fastify({ logger: false })
-  await app.register(fastifyJwtAuth, { secretKey: SECRET })
-  await app.ready()
-  t.teardown(() => app.close())
-  for (const name of ['authJwt', 'jwtRequired', 'jwtOptional', 'jwtRefreshTokenRequired', 'freshJwtRequired']) {
-    t.ok(app.hasDecorator(name), name)
-  }
-  t.ok(app.hasRequestDecorator('authJwt'))
-  t.notOk(app.hasDecorator('config'), 'no fastify.config')
-  t.notOk(app.hasRequestDecorator('cookies'), 'no cookie parsing unless cookies is a location')
-})
-
-t.test('decorators reach the parent context (fastify-plugin)', async t => {
-  const app = Fastify({ logger: false })
-  await app.register(async function child (child) {
-    await child.register(fastifyJwtAuth, { secretKey: SECRET })
+t.test('revokeToken revokes the token it is given, else the one the request verified', async t => {
+  const store = createMemoryDenylist()
+  const app = await buildApp(t, { denylistEnabled: true, denylistStore: store })
+  app.post<{ Body: { token?: string } | undefined }>('/logout', { preHandler: app.jwtOptional }, async request => {
+    await request.authJwt.revokeToken(request.body?.token)
+    return { revoked: true }
   })
-  await app.ready()
-  t.teardown(() => app.close())
-  t.notOk(app.hasDecorator('authJwt'), 'registered inside a child context, it stays there')
+  const revoked = async (token: string) => await store.has(app.authJwt.getJti(token) as string)
+  const current = app.authJwt.createAccessToken({ subject: 'alice' })
+  const given = app.authJwt.createAccessToken({ subject: 'alice' })
 
-  const root = Fastify({ logger: false })
-  await root.register(fastifyJwtAuth, { secretKey: SECRET })
-  await root.register(async function routes (child) {
-    child.get('/child', { preHandler: child.jwtRequired }, async request => request.authJwt.getJwtSubject())
-  })
-  t.teardown(() => root.close())
-  const token = root.authJwt.createAccessToken({ subject: 'kid' })
-  t.equal((await root.inject({ url: '/child', headers: bearer(token) })).body, 'kid')
+  const byArgument = await app.inject({ method: 'POST', url: '/logout', headers: bearer(current), payload: { token: given } })
+  t.same(byArgument.json(), { revoked: true }, 'a given token is revoked')
+  t.equal(await revoked(given), true, 'the given token is in the denylist')
+  t.equal(await revoked(current), false, 'the request\'s own token is not')
+
+  t.same((await app.inject({ method: 'POST', url: '/logout', headers: bearer(current) })).json(), { revoked: true },
+    'without an argument, the verified token is revoked')
+  t.equal(await revoked(current), true, 'the request\'s own token is in the denylist')
+
+  expectAuthError(t, await app.inject({ method: 'POST', url: '/logout' }), 'FST_JWT_AUTH_MISSING_TOKEN',
+    { message: 'No verified token on this request', what: 'neither an argument nor a verified token' })
 })

@@ -1,7 +1,10 @@
-// The scan that finds a repeated cookie must see exactly the names the cookie
-// parser sees: a spelling it missed would let a planted cookie through, one
-// it invented would refuse honest requests. It is checked here against the
-// parser @fastify/cookie really uses, on hand-picked and generated headers.
+// isRepeatedCookie of lib/token-locations.ts, the scan that finds a repeated
+// cookie, must see exactly the names the cookie parser sees: a spelling it
+// missed would let a planted cookie through, one it invented would refuse
+// honest requests. It is checked here against the parser @fastify/cookie
+// really uses, on hand-picked and generated headers. A file of its own beside
+// token-locations.test.ts: it compares the scan with the parser directly,
+// through an instrumented parser, where that file goes through the guards.
 import t from 'tap'
 import fastifyCookie from '@fastify/cookie'
 import Fastify from 'fastify'

@@ -1,37 +1,27 @@
-// Verifying tokens (fastify.authJwt.decodeToken): every verification rule,
-// attacks with hand-crafted tokens, fixed error messages whatever fast-jwt
-// says, and the claims cache.
-import { generateKeyPairSync } from 'node:crypto'
+// lib/token-verifier.ts: verifying tokens (fastify.authJwt.decodeToken):
+// every verification rule, attacks with hand-crafted tokens, fixed error
+// messages whatever fast-jwt says, and the verifier's use of the claims cache.
+// The cache's own bounds: claims-cache.test.ts.
 import { TokenError } from 'fast-jwt'
-import Fastify, { type FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import fastifyJwtAuth, { AuthJwtError, JWTDecodeError, type FastifyJwtAuthOptions } from '../index'
+import { AuthJwtError, JWTDecodeError, type FastifyJwtAuthOptions } from '../index'
 import { translateError } from '../lib/token-verifier'
+import { keys } from './fixtures/keys'
+import { buildApp } from './helpers/app'
+import { fakeClock } from './helpers/clock'
 import { base64url, corruptSignature, forge, raw } from './helpers/forge'
 
+// Long enough for HS512, which some tests allow.
 const SECRET = 'token-verifier-test-secret-of-64-bytes-so-that-hs512-is-happy!!!'
 const OTHER_SECRET = 'another-secret-entirely-of-sufficient-length-for-the-hs256-alg'
 
-/** An instance with the test secret, unless the options name other key material. */
+/** An HS* instance with this file's secret; asymmetric instances are built with buildApp and their key. */
 async function build (t: Test, options: FastifyJwtAuthOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false })
-  const asymmetric = options.privateKey !== undefined || options.publicKey !== undefined
-  await app.register(fastifyJwtAuth, asymmetric ? options : { secretKey: SECRET, ...options })
-  await app.ready()
-  t.teardown(() => app.close())
-  return app
+  return await buildApp(t, { secretKey: SECRET, ...options })
 }
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000)
-
-// Date.now() under the test's control: expiry without waiting.
-function fakeClock (t: Test): { set: (ms: number) => void, advance: (ms: number) => void } {
-  const realNow = Date.now
-  let now = realNow()
-  Date.now = () => now
-  t.teardown(() => { Date.now = realNow })
-  return { set: (ms) => { now = ms }, advance: (ms) => { now += ms } }
-}
 
 // Every message a refused token can get: fixed strings, never built from the
 // token or from fast-jwt's wording.
@@ -222,24 +212,10 @@ t.test('only the algorithms of decodeAlgorithms are accepted', async (t) => {
 })
 
 t.test('asymmetric instances', async (t) => {
-  const rsa = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' }
-  })
-  const otherRsa = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' }
-  })
-  const ec = generateKeyPairSync('ec', {
-    namedCurve: 'P-256',
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' }
-  })
+  const { rsa, rsa2: otherRsa, ecP256: ec } = keys
 
   t.test('algorithm confusion: an HS256 token signed with the public key is refused', async (t) => {
-    const app = await build(t, { publicKey: rsa.publicKey, algorithm: 'RS256' })
+    const app = await buildApp(t, { publicKey: rsa.publicKey, algorithm: 'RS256' })
     const payload = { sub: 'admin', type: 'access' }
     const notAllowed = 'The specified alg value is not allowed'
     refuses(t, app, forge({ header: { alg: 'HS256', typ: 'JWT' }, payload, secret: rsa.publicKey }),
@@ -252,20 +228,20 @@ t.test('asymmetric instances', async (t) => {
   })
 
   t.test('RS256: own tokens pass, tokens of another key do not', async (t) => {
-    const signer = await build(t, { privateKey: rsa.privateKey, algorithm: 'RS256' })
-    const app = await build(t, { publicKey: rsa.publicKey, algorithm: 'RS256' })
+    const signer = await buildApp(t, { privateKey: rsa.privateKey, algorithm: 'RS256' })
+    const app = await buildApp(t, { publicKey: rsa.publicKey, algorithm: 'RS256' })
     t.equal(app.authJwt.decodeToken(signer.authJwt.createAccessToken({ subject: 'a' })).sub, 'a',
       'a token of the private key verifies with the public key')
-    const stranger = await build(t, { privateKey: otherRsa.privateKey, algorithm: 'RS256' })
+    const stranger = await buildApp(t, { privateKey: otherRsa.privateKey, algorithm: 'RS256' })
     refuses(t, app, stranger.authJwt.createAccessToken({ subject: 'a' }), 'FST_JWT_AUTH_TOKEN_INVALID',
       'signed by another RSA key', 'Signature verification failed')
-    const ps = await build(t, { privateKey: rsa.privateKey, algorithm: 'PS256' })
+    const ps = await buildApp(t, { privateKey: rsa.privateKey, algorithm: 'PS256' })
     refuses(t, app, ps.authJwt.createAccessToken({ subject: 'a' }), 'FST_JWT_AUTH_TOKEN_INVALID',
       'PS256 with the same key on an RS256 instance', 'The specified alg value is not allowed')
   })
 
   t.test('ES256: malformed signatures', async (t) => {
-    const app = await build(t, { privateKey: ec.privateKey, algorithm: 'ES256' })
+    const app = await buildApp(t, { privateKey: ec.privateKey, algorithm: 'ES256' })
     const token = app.authJwt.createAccessToken({ subject: 'a' })
     t.equal(app.authJwt.decodeToken(token).sub, 'a', 'an ES256 token verifies')
     const input = token.slice(0, token.lastIndexOf('.') + 1)
@@ -306,13 +282,14 @@ t.test('not yet valid', async (t) => {
   t.equal(app.authJwt.decodeToken(signed({ sub: 'a', iat: now - 60, nbf: now - 60 })).sub, 'a', 'both in the past')
 })
 
-t.test('date claims must be finite numbers', async (t) => {
+t.test('date claims must be numbers within a JavaScript date\'s range', async (t) => {
   const app = await build(t)
   const later = nowSeconds() + 3600
   const earlier = nowSeconds() - 3600
   for (const claim of ['exp', 'nbf', 'iat']) {
     const fine = claim === 'exp' ? later : earlier
-    const values = [`"${fine}"`, 'null', '1e999', '-1e999', 'true', `[${fine}]`, '{}']
+    // 1e308 is finite, but not in milliseconds: it would never expire.
+    const values = [`"${fine}"`, 'null', '1e999', '-1e999', '1e308', '-1e308', '8640000000001', 'true', `[${fine}]`, '{}']
     for (const value of values) {
       refuses(t, app, signed(raw(`{"sub":"a","${claim}":${value}}`)), 'FST_JWT_AUTH_TOKEN_INVALID',
         `${claim}: ${value}`)

@@ -3,6 +3,8 @@
 // per-request timer cost about as much as an in-memory denylist lookup.
 // The timer ticks only while something is pending, and is not unref'd: a
 // hung promise must still time out when nothing else keeps the process alive.
+// Time is read from the monotonic clock (performance.now): a wall clock
+// stepped back by NTP or a resumed VM would otherwise hold requests that long.
 
 interface Deadline {
   at: number
@@ -25,7 +27,7 @@ export function createDeadlineWatch (tick: number): WithDeadline {
       timer = undefined
       return
     }
-    const now = Date.now()
+    const now = performance.now()
     for (const deadline of pending) {
       if (deadline.at <= now) {
         pending.delete(deadline)
@@ -36,7 +38,7 @@ export function createDeadlineWatch (tick: number): WithDeadline {
 
   return function withDeadline (promise, milliseconds, timeoutError) {
     return new Promise((resolve, reject) => {
-      const deadline: Deadline = { at: Date.now() + milliseconds, expire: () => reject(timeoutError()) }
+      const deadline: Deadline = { at: performance.now() + milliseconds, expire: () => reject(timeoutError()) }
       pending.add(deadline)
       timer ??= setInterval(sweep, tick)
       promise.then(

@@ -1,4 +1,5 @@
 import { ConfigError, DenylistError } from '../errors'
+import { ExpiryHeap } from './expiry-heap'
 import {
   assertExpiresAt,
   assertJti,
@@ -48,6 +49,11 @@ interface SubjectRevocations {
  * over-revokes only that subject (its other tokens issued until then), so
  * that a loop of logins and logouts from one account cannot fill the store
  * and stop everyone else's revocations.
+ * @throws ConfigError (`FST_JWT_AUTH_CONFIG`) when an option is not a positive integer.
+ * @example
+ * await app.register(fastifyJwtAuth, {
+ *   secretKey, denylistEnabled: true, denylistStore: createMemoryDenylist({ maxEntries: 1_000_000 })
+ * })
  */
 export function createMemoryDenylist (options: MemoryDenylistOptions = {}): DenylistStore {
   const maxEntries = positiveInteger(options.maxEntries ?? DEFAULT_MAX_ENTRIES, 'maxEntries')
@@ -66,56 +72,18 @@ export function createMemoryDenylist (options: MemoryDenylistOptions = {}): Deny
   // the subject maps. Each cut-off takes one of maxEntries.
   let cutoffs = 0
 
-  // A min-heap of the finite expiries, of entries (keyed by jti) and of
-  // cut-offs (keyed by their subject's record), so that each add can drop
-  // whatever has expired by looking at the top only: every node is pushed and
-  // popped once, O(log n) amortised, and never a scan of the whole map. Two
-  // parallel arrays rather than node objects, so a push allocates nothing. A
-  // node is stale when its entry or cut-off no longer has that expiry (a
-  // lookup forgot it, a fold dropped it, or a later add extended it); stale
-  // nodes are skipped as they surface.
-  const heapAt: number[] = []
-  const heapKey: Array<string | SubjectRevocations> = []
-
-  function push (at: number, key: string | SubjectRevocations): void {
-    let i = heapAt.length
-    heapAt.push(at)
-    heapKey.push(key)
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      if (heapAt[parent] <= at) break
-      heapAt[i] = heapAt[parent]
-      heapKey[i] = heapKey[parent]
-      i = parent
-    }
-    heapAt[i] = at
-    heapKey[i] = key
-  }
-
-  function popTop (): void {
-    const at = heapAt.pop() as number
-    const key = heapKey.pop() as string | SubjectRevocations
-    const size = heapAt.length
-    if (size === 0) return
-    let i = 0
-    for (;;) {
-      let child = 2 * i + 1
-      if (child >= size) break
-      if (child + 1 < size && heapAt[child + 1] < heapAt[child]) child++
-      if (heapAt[child] >= at) break
-      heapAt[i] = heapAt[child]
-      heapKey[i] = heapKey[child]
-      i = child
-    }
-    heapAt[i] = at
-    heapKey[i] = key
-  }
+  // The finite expiries, of entries (keyed by jti) and of cut-offs (keyed by
+  // their subject's record), so that each add can drop whatever has expired
+  // by looking at the earliest only: every node is pushed and popped once,
+  // O(log n) amortised, and never a scan of the whole map. A node is stale
+  // when its entry or cut-off no longer has that expiry (a lookup forgot it, a
+  // fold dropped it, or a later add extended it); stale nodes are skipped as
+  // they surface.
+  const expiries = new ExpiryHeap<string | SubjectRevocations>()
 
   function forgetExpired (now: number): void {
-    while (heapAt.length > 0 && heapAt[0] <= now) {
-      const at = heapAt[0]
-      const key = heapKey[0]
-      popTop()
+    for (let at = expiries.peekAt(); at <= now; at = expiries.peekAt()) {
+      const key = expiries.pop() as string | SubjectRevocations
       if (typeof key === 'string') {
         if (entries.get(key) === at) forgetEntry(key)
       } else if (key.cutoffUntil === at) {
@@ -128,11 +96,10 @@ export function createMemoryDenylist (options: MemoryDenylistOptions = {}): Deny
   // in the heap; rebuilding once they outnumber the live ones keeps the heap
   // bounded at O(1) amortised per push.
   function compactIfBloated (): void {
-    if (heapAt.length <= 2 * maxEntries) return
-    heapAt.length = 0
-    heapKey.length = 0
+    if (expiries.size <= 2 * maxEntries) return
+    expiries.clear()
     for (const [jti, at] of entries) {
-      if (at !== Infinity) push(at, jti)
+      if (at !== Infinity) expiries.push(at, jti)
     }
     pushCutoffs(stringSubjects)
     pushCutoffs(numberSubjects)
@@ -140,7 +107,7 @@ export function createMemoryDenylist (options: MemoryDenylistOptions = {}): Deny
 
   function pushCutoffs (subjects: Map<string | number, SubjectRevocations>): void {
     for (const record of subjects.values()) {
-      if (record.cutoffUntil !== 0 && record.cutoffUntil !== Infinity) push(record.cutoffUntil, record)
+      if (record.cutoffUntil !== 0 && record.cutoffUntil !== Infinity) expiries.push(record.cutoffUntil, record)
     }
   }
 
@@ -170,7 +137,7 @@ export function createMemoryDenylist (options: MemoryDenylistOptions = {}): Deny
   function setEntry (jti: string, at: number): void {
     entries.set(jti, at)
     if (at !== Infinity) {
-      push(at, jti)
+      expiries.push(at, jti)
       compactIfBloated()
     }
   }
@@ -180,7 +147,7 @@ export function createMemoryDenylist (options: MemoryDenylistOptions = {}): Deny
     if (at <= record.cutoffUntil) return
     record.cutoffUntil = at
     if (at !== Infinity) {
-      push(at, record)
+      expiries.push(at, record)
       compactIfBloated()
     }
   }

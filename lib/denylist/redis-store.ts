@@ -1,4 +1,4 @@
-import { createDeadlineWatch } from '../deadlines'
+import { createDeadlineWatch } from './deadlines'
 import { ConfigError, DenylistError } from '../errors'
 import { createLookupBatch } from './lookup-batch'
 import { assertExpiresAt, assertJti, type DenylistStore } from './store'
@@ -34,19 +34,27 @@ const DEFAULT_TIMEOUT_MS = 1000
 const MAX_KEYS_PER_LOOKUP = 1000
 // setTimeout fires at once for anything longer than this.
 const MAX_TIMEOUT_MS = 2 ** 31 - 1
+// How much longer than its token a revocation is kept: the other instances'
+// clocks may be this far behind the revoking one's and still refuse it.
+const CLOCK_SKEW_MARGIN_MS = 60_000
 // Beyond this a TTL is no longer an exact integer (and Redis would refuse the
 // larger ones): some 285 000 years, which is forever for a token.
 const MAX_TTL_MS = Number.MAX_SAFE_INTEGER
 
 /**
  * A denylist shared by every app instance on the same Redis: one key per jti,
- * which Redis expires together with its token.
+ * which Redis expires a minute after its token.
  *
  * By default ioredis queues commands while it is disconnected and retries them,
  * for ever: configure the client to fail fast (`enableOfflineQueue: false`, a
  * small `maxRetriesPerRequest`, or `commandTimeout`). The store does not rely
  * on it: `timeoutMs` bounds every command, so a dead Redis turns into 500s
  * (fail closed), never into hanging requests.
+ * @throws ConfigError (`FST_JWT_AUTH_CONFIG`) for a client without set() and mget(), or a bad option.
+ * @example
+ * const redis = new Redis(process.env.REDIS_URL as string, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+ * redis.on('error', error => app.log.error(error))
+ * await app.register(fastifyJwtAuth, { secretKey, denylistEnabled: true, denylistStore: createRedisDenylist(redis) })
  */
 export function createRedisDenylist (client: RedisLike, options: RedisDenylistOptions = {}): DenylistStore {
   if (client === null || typeof client !== 'object' ||
@@ -79,7 +87,8 @@ export function createRedisDenylist (client: RedisLike, options: RedisDenylistOp
     } catch (err) {
       return Promise.reject(failed(err))
     }
-    const timedOut = () => new DenylistError(`Redis denylist ${operation} timed out after ${timeoutMs} ms`)
+    // A fixed text: the 500 reaches clients, and the limit is the server's business.
+    const timedOut = () => new DenylistError(`Redis denylist ${operation} timed out`)
     return withDeadline(pending, timeoutMs, timedOut).then(undefined, err => { throw failed(err) })
   }
 
@@ -113,20 +122,22 @@ export function createRedisDenylist (client: RedisLike, options: RedisDenylistOp
       assertExpiresAt(expiresAt)
       const key = prefix + jti
       // PX with the time left on this machine's clock, rather than PXAT: the
-      // entry then lives exactly as long as this process accepts the token,
-      // whatever the skew between its clock and the Redis server's.
-      const ttl = expiresAt === null ? Infinity : Math.ceil(expiresAt * 1000 - Date.now())
+      // entry then lives as long as this process accepts the token, whatever
+      // the skew between its clock and the Redis server's; plus a margin for
+      // the other instances, whose clocks may run behind this one's. Keeping
+      // a revocation a little longer costs nothing.
+      const ttl = expiresAt === null ? Infinity : Math.ceil(expiresAt * 1000 - Date.now()) + CLOCK_SKEW_MARGIN_MS
       // An expired token is refused by verification already: nothing to keep.
-      if (ttl <= 0) return
+      if (ttl <= CLOCK_SKEW_MARGIN_MS) return
       if (ttl > MAX_TTL_MS) {
         // null, or too far off for an exact TTL: forever. A plain SET also
         // clears any expiry the key had, so forever wins.
-        await run('add', () => client.set(key, '1'))
+        stored(await run('add', () => client.set(key, '1')))
         return
       }
       // Redis keeps the last write. The plugin always revokes a jti with its
       // own token's exp, so repeated revocations of one token agree.
-      await run('add', () => client.set(key, '1', 'PX', ttl))
+      stored(await run('add', () => client.set(key, '1', 'PX', ttl)))
     },
 
     has (jti: string): Promise<boolean> {
@@ -162,4 +173,11 @@ function parseReplies (replies: unknown, count: number): boolean[] {
 function isCrossSlot (error: unknown): boolean {
   const cause = (error as { cause?: { message?: unknown } }).cause
   return typeof cause?.message === 'string' && /^CROSSSLOT|belong to the same slot/.test(cause.message)
+}
+
+// SET answers OK when it stored the key. Anything else (a connection left in
+// MULTI answers QUEUED, a proxy may answer nil) stored nothing: a revocation
+// reported as done would be a logout that changes nothing.
+function stored (reply: unknown): void {
+  if (reply !== 'OK') throw new DenylistError('Redis denylist add was not stored')
 }

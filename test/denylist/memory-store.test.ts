@@ -1,27 +1,20 @@
+// The memory store: expiry without timers, its bounds, and the per-subject
+// cut-off that one subject's revocations fold into. Time is a fake clock
+// (test/helpers/clock.ts), so expiry is tested without waiting.
 import t, { type Test } from 'tap'
-import { ConfigError, DenylistError } from '../lib/errors'
-import { createMemoryDenylist } from '../lib/denylist/memory-store'
-import type { TokenIdentity } from '../lib/denylist/store'
+import { ConfigError, DenylistError } from '../../lib/errors'
+import { createMemoryDenylist } from '../../lib/denylist/memory-store'
+import type { TokenIdentity } from '../../lib/denylist/store'
+import { fakeClock } from '../helpers/clock'
 
 const nowSeconds = (): number => Date.now() / 1000
-
-// Date.now() under the test's control, so expiry is tested without waiting.
-// Assigned directly rather than with t.intercept, which would record each of
-// the million calls made by the load test.
-function fakeClock (t: Test, start = Date.now()): { advance: (ms: number) => void, now: () => number } {
-  const realNow = Date.now
-  let now = start
-  Date.now = () => now
-  t.teardown(() => { Date.now = realNow })
-  return { advance: (ms) => { now += ms }, now: () => now }
-}
 
 t.test('add then has', async (t) => {
   const store = createMemoryDenylist()
   t.equal(await store.has('a'), false, 'unknown jti is not revoked')
   t.equal(await store.add('a', nowSeconds() + 60), undefined, 'add resolves to nothing')
-  t.equal(await store.has('a'), true)
-  t.equal(await store.has('b'), false)
+  t.equal(await store.has('a'), true, 'an added jti is revoked')
+  t.equal(await store.has('b'), false, 'another jti is not')
   await store.add('forever', null)
   t.equal(await store.has('forever'), true, 'null revokes forever')
 })
@@ -40,7 +33,7 @@ t.test('an entry is forgotten once its expiresAt has passed', async (t) => {
   t.equal(await store.has('short'), false, 'forgotten at exp')
   t.equal(await store.has('fractional'), true, 'fractional seconds are honoured')
   clock.advance(500)
-  t.equal(await store.has('fractional'), false)
+  t.equal(await store.has('fractional'), false, 'forgotten at its fractional expiry')
 
   clock.advance(10 * 365 * 24 * 3600 * 1000)
   t.equal(await store.has('forever'), true, 'null never expires')
@@ -53,7 +46,7 @@ t.test('an expiresAt already in the past stores nothing', async (t) => {
   const store = createMemoryDenylist({ maxEntries: 1 })
   await store.add('old', nowSeconds() - 1)
   await store.add('epoch', 0)
-  t.equal(await store.has('old'), false)
+  t.equal(await store.has('old'), false, 'a jti added with a past expiry is not revoked')
   await store.add('fresh', nowSeconds() + 60)
   t.equal(await store.has('fresh'), true, 'the past entries took no room')
 })
@@ -68,8 +61,8 @@ t.test('re-adding keeps the later expiry and does not count twice', async (t) =>
   await store.add('a', base + 5)
   await store.add('a', base - 5)
   await store.add('b', base + 10)
-  t.equal(await store.has('a'), true)
-  t.equal(await store.has('b'), true)
+  t.equal(await store.has('a'), true, 'a is revoked')
+  t.equal(await store.has('b'), true, 'b is revoked')
   // Re-adds of present entries need no room.
   await store.add('a', base + 20)
   await store.add('b', null)
@@ -114,7 +107,7 @@ t.test('when full, add drops expired entries first, then refuses', async (t) => 
   t.equal(await store.has('b'), false, 'has() forgets an expired entry')
   await store.add('e', base + 60)
   t.equal(await store.has('e'), true, 'and its room is reused')
-  await t.rejects(store.add('f', null), DenylistError)
+  await t.rejects(store.add('f', null), DenylistError, 'full again')
 })
 
 t.test('many re-adds of one jti stay bounded', async (t) => {
@@ -129,9 +122,9 @@ t.test('many re-adds of one jti stay bounded', async (t) => {
   await t.rejects(store.add('third', base + 500), DenylistError, 'still two entries')
   clock.advance(1000)
   await store.add('third', base + 500)
-  t.equal(await store.has('same'), true)
-  t.equal(await store.has('third'), true)
-  t.equal(await store.has('other'), false)
+  t.equal(await store.has('same'), true, 'the jti re-added many times is revoked for ever')
+  t.equal(await store.has('third'), true, 'the new entry fitted once the other expired')
+  t.equal(await store.has('other'), false, 'the expired entry is forgotten')
 })
 
 t.test('entries expire in expiry order, whatever the insertion order', async (t) => {
@@ -166,21 +159,22 @@ t.test('bad options throw ConfigError naming maxEntries', async (t) => {
       message: /maxEntries/
     }, `maxEntries ${String(maxEntries)}`)
   }
-  t.doesNotThrow(() => createMemoryDenylist({}))
-  t.doesNotThrow(() => createMemoryDenylist({ maxEntries: 1 }))
+  t.doesNotThrow(() => createMemoryDenylist({}), 'no options: the defaults')
+  t.doesNotThrow(() => createMemoryDenylist({ maxEntries: 1 }), 'maxEntries 1 is accepted')
 })
 
+// Which values are bad is in test/denylist/store.test.ts; here, that the
+// store applies the checks to each argument and stores nothing.
 t.test('bad arguments reject with TypeError', async (t) => {
   const store = createMemoryDenylist()
   const anyStore = store as unknown as { add: (...args: unknown[]) => Promise<void>, has: (...args: unknown[]) => Promise<boolean> }
-  for (const jti of ['', undefined, null, 42, {}]) {
-    await t.rejects(anyStore.add(jti, null), TypeError, `add jti ${String(jti)}`)
-    await t.rejects(anyStore.has(jti), TypeError, `has jti ${String(jti)}`)
-  }
-  for (const expiresAt of [undefined, NaN, Infinity, -Infinity, '123', {}]) {
-    await t.rejects(anyStore.add('a', expiresAt), { constructor: TypeError, message: /expiresAt/ },
-      `expiresAt ${String(expiresAt)}`)
-  }
+  await t.rejects(anyStore.add('', null), { constructor: TypeError, message: /jti/ }, 'add checks the jti')
+  await t.rejects(anyStore.has(''), { constructor: TypeError, message: /jti/ }, 'has checks the jti')
+  await t.rejects(anyStore.add('a', NaN), { constructor: TypeError, message: /expiresAt/ }, 'add checks expiresAt')
+  await t.rejects(anyStore.add('a', null, { subject: '' }), { constructor: TypeError, message: /subject/ },
+    'add checks the token\'s identity')
+  await t.rejects(anyStore.has('a', { subject: 'alice', issuedAt: '5' }), { constructor: TypeError, message: /issuedAt/ },
+    'has checks the token\'s identity')
   t.equal(await store.has('a'), false, 'nothing was stored')
 })
 
@@ -191,17 +185,12 @@ t.test('a million revocations stay within maxEntries and forget the expired', as
   const perSecond = 1000
   const lifetime = 5 // seconds: about 5000 entries alive at any time
   const total = 1_000_000
-  const started = performance.now()
   for (let i = 0; i < total; i++) {
     if (i % perSecond === 0 && i > 0) clock.advance(1000)
     // One in ten is already expired when revoked, as a late logout would be.
     const expiresAt = clock.now() / 1000 + (i % 10 === 0 ? -1 : lifetime)
     await store.add(`jti-${i}`, expiresAt)
   }
-  const elapsed = performance.now() - started
-  // Most of this is tap's promise tracking: plain node does it in about 1 s.
-  t.comment(`${total} adds in ${Math.round(elapsed)} ms`)
-  t.ok(elapsed < 20_000, 'fast enough')
 
   t.equal(await store.has('jti-1'), false, 'an early entry is forgotten')
   t.equal(await store.has(`jti-${total - 10}`), false, 'an already-expired revocation was never kept')
@@ -238,31 +227,6 @@ t.test('maxEntriesPerSubject is validated like maxEntries', async (t) => {
     }, `maxEntriesPerSubject ${String(maxEntriesPerSubject)} is refused`)
   }
   t.doesNotThrow(() => createMemoryDenylist({ maxEntriesPerSubject: 1 }), '1 is accepted')
-})
-
-t.test('bad token arguments reject with TypeError, naming neither jti nor subject', async (t) => {
-  const store = createMemoryDenylist()
-  const anyStore = store as unknown as { add: (...args: unknown[]) => Promise<void>, has: (...args: unknown[]) => Promise<boolean> }
-  const bad: Array<[string, unknown]> = [
-    ['null', null],
-    ['a string', 'alice'],
-    ['no subject', {}],
-    ['an empty subject', { subject: '' }],
-    ['a NaN subject', { subject: NaN }],
-    ['an infinite subject', { subject: Infinity }],
-    ['an object subject', { subject: { id: 'secret-subject' } }],
-    ['a string issuedAt', { subject: 'secret-subject', issuedAt: '5' }],
-    ['a NaN issuedAt', { subject: 'secret-subject', issuedAt: NaN }],
-    ['an infinite issuedAt', { subject: 'secret-subject', issuedAt: Infinity }]
-  ]
-  for (const [name, token] of bad) {
-    for (const call of [() => anyStore.add('secret-jti', null, token), () => anyStore.has('secret-jti', token)]) {
-      const error = await call().then(() => null, (e: unknown) => e)
-      t.ok(error instanceof TypeError, `${name}: TypeError`)
-      t.notMatch((error as Error).message, /secret/, `${name}: the message carries neither jti nor subject`)
-    }
-  }
-  t.equal(await store.has('secret-jti'), false, 'nothing was stored')
 })
 
 t.test('one subject past maxEntriesPerSubject is folded into a cut-off', async (t) => {

@@ -3,16 +3,18 @@
 // login → protected call → refresh → logout, checks what scripts can read,
 // and shows that a cross-site form POST carrying the victim's cookies is
 // refused by the double-submit CSRF check.
+import type { Test } from 'tap'
 import Fastify from 'fastify'
 import type { BrowserContext, Page } from 'playwright-core'
-import type { FastifyJwtAuthOptions } from '../index'
-import { build } from '../examples/cookies'
-import { browserTest, listen, WAIT } from './helpers/browser'
+import type { FastifyJwtAuthOptions } from '../../index'
+import { build } from '../../examples/cookies'
+import { listen } from '../helpers/app'
+import { browserTest, WAIT } from '../helpers/browser'
 
 process.env.LOG_LEVEL = 'silent'
 
 /** The demo app on 127.0.0.1, with a side-effecting protected route an attacker would target. */
-async function startVictim (t: tap.Test, options: FastifyJwtAuthOptions = {}): Promise<{ origin: string, transfers: () => number }> {
+async function startVictim (t: Test, options: FastifyJwtAuthOptions = {}): Promise<{ origin: string, transfers: () => number }> {
   const app = await build(options)
   let transfers = 0
   app.post('/transfer', { preHandler: app.jwtRequired }, async () => {
@@ -31,7 +33,7 @@ async function startVictim (t: tap.Test, options: FastifyJwtAuthOptions = {}): P
  * the form encoding that reaches the guard (Fastify parses it; a urlencoded
  * body would be refused with 415 before any guard runs).
  */
-async function startAttacker (t: tap.Test, target: string): Promise<string> {
+async function startAttacker (t: Test, target: string): Promise<string> {
   const app = Fastify({ logger: false })
   app.get('/', async (_request, reply) => reply.type('text/html').send(`<!doctype html>
 <title>You won a prize</title>
@@ -89,50 +91,50 @@ browserTest('the cookie demo in Chromium', async (t, browser) => {
     await context.clearCookies()
     const { origin } = await startVictim(t)
     await page.goto(`${origin}/`, WAIT)
-    t.equal(await shownCookies(page), '(none)')
+    t.equal(await shownCookies(page), '(none)', 'no cookie before login')
     t.match(await click(page, 'protected'), /^401 .*"code":"FST_JWT_AUTH_MISSING_TOKEN"/, 'nothing works before login')
 
     await page.fill('#password', 'wrong')
-    t.equal(await click(page, 'login'), '401 {"message":"Bad username or password"}')
+    t.equal(await click(page, 'login'), '401 {"message":"Bad username or password"}', 'a wrong password is refused')
     await page.fill('#password', 'test')
-    t.equal(await click(page, 'login'), '200 {"login":true}')
+    t.equal(await click(page, 'login'), '200 {"login":true}', 'the right password logs in')
 
     t.test('scripts see the CSRF cookies, never the JWT cookies', async t => {
       const visible = await page.evaluate(() => document.cookie)
-      t.match(visible, /(^|; )csrf_access_token=[0-9a-f-]{36}(;|$)/)
-      t.match(visible, /(^|; )csrf_refresh_token=[0-9a-f-]{36}(;|$)/)
-      t.notMatch(visible, 'access_token_cookie')
-      t.notMatch(visible, 'refresh_token_cookie')
+      t.match(visible, /(^|; )csrf_access_token=[0-9a-f-]{36}(;|$)/, 'the access CSRF cookie is readable')
+      t.match(visible, /(^|; )csrf_refresh_token=[0-9a-f-]{36}(;|$)/, 'the refresh CSRF cookie is readable')
+      t.notMatch(visible, 'access_token_cookie', 'the access JWT cookie is not')
+      t.notMatch(visible, 'refresh_token_cookie', 'the refresh JWT cookie is not')
       t.notMatch(visible, 'eyJ', 'no JWT at all')
       t.equal(await shownCookies(page), visible, 'the page shows what it can read')
       // The browser holds them all, with the demo's attributes.
       const jar = Object.fromEntries((await context.cookies()).map(cookie => [cookie.name, cookie]))
-      t.match(jar.access_token_cookie, { httpOnly: true, path: '/', sameSite: 'Lax' })
-      t.match(jar.refresh_token_cookie, { httpOnly: true, path: '/refresh', sameSite: 'Lax' })
-      t.match(jar.csrf_access_token, { httpOnly: false, path: '/' })
-      t.match(jar.csrf_refresh_token, { httpOnly: false, path: '/' })
+      t.match(jar.access_token_cookie, { httpOnly: true, path: '/', sameSite: 'Lax' }, 'the access JWT cookie\'s attributes')
+      t.match(jar.refresh_token_cookie, { httpOnly: true, path: '/refresh', sameSite: 'Lax' }, 'the refresh JWT cookie\'s attributes')
+      t.match(jar.csrf_access_token, { httpOnly: false, path: '/' }, 'the access CSRF cookie\'s attributes')
+      t.match(jar.csrf_refresh_token, { httpOnly: false, path: '/' }, 'the refresh CSRF cookie\'s attributes')
     })
 
     t.test('the protected call sends the CSRF header and passes', async t => {
-      t.equal(await click(page, 'protected'), '200 {"logged_in_as":"test"}')
+      t.equal(await click(page, 'protected'), '200 {"logged_in_as":"test"}', 'the protected call passes')
     })
 
     t.test('refresh replaces the access cookie and its CSRF cookie', async t => {
       const before = await page.evaluate(() => document.cookie)
-      t.equal(await click(page, 'refresh'), '200 {"refresh":true}')
+      t.equal(await click(page, 'refresh'), '200 {"refresh":true}', 'the refresh passes')
       const after = await page.evaluate(() => document.cookie)
       const csrfIn = (cookies: string) => /csrf_access_token=([^;]+)/.exec(cookies)?.[1]
-      t.ok(csrfIn(after))
+      t.ok(csrfIn(after), 'an access CSRF cookie is there')
       t.not(csrfIn(after), csrfIn(before), 'a new access token, a new CSRF value')
       t.equal(await click(page, 'protected'), '200 {"logged_in_as":"test"}', 'the new access cookie works')
     })
 
     t.test('logout clears every cookie', async t => {
-      t.equal(await click(page, 'logout'), '200 {"logout":true}')
-      t.equal(await shownCookies(page), '(none)')
-      t.same(await context.cookies(), [])
-      t.match(await click(page, 'protected'), /^401 .*"code":"FST_JWT_AUTH_MISSING_TOKEN"/)
-      t.match(await click(page, 'refresh'), /^401 .*Missing cookie refresh_token_cookie/)
+      t.equal(await click(page, 'logout'), '200 {"logout":true}', 'the logout passes')
+      t.equal(await shownCookies(page), '(none)', 'the page sees no cookie')
+      t.same(await context.cookies(), [], 'the browser holds no cookie')
+      t.match(await click(page, 'protected'), /^401 .*"code":"FST_JWT_AUTH_MISSING_TOKEN"/, 'the protected call is refused')
+      t.match(await click(page, 'refresh'), /^401 .*Missing cookie refresh_token_cookie/, 'the refresh is refused')
     })
   })
 
@@ -152,7 +154,8 @@ browserTest('the cookie demo in Chromium', async (t, browser) => {
     const target = `${victim.origin}/transfer`
     const attackerUrl = await startAttacker(t, target)
     const answer = await attack(page, attackerUrl, target)
-    t.same(answer, { statusCode: 401, code: 'FST_JWT_AUTH_CSRF_MISSING', error: 'Unauthorized', message: 'Missing CSRF Token' })
+    t.same(answer, { statusCode: 401, code: 'FST_JWT_AUTH_CSRF_MISSING', error: 'Unauthorized', message: 'Missing CSRF Token' },
+      'the cookies arrived, the CSRF header did not')
     t.equal(victim.transfers(), 0, 'the handler never ran')
 
     // The same route from the victim's page, with the header, goes through.
@@ -162,8 +165,8 @@ browserTest('the cookie demo in Chromium', async (t, browser) => {
       const response = await fetch('/transfer', { method: 'POST', headers: { 'X-CSRF-Token': csrf } })
       return response.status
     })
-    t.equal(ok, 200)
-    t.equal(victim.transfers(), 1)
+    t.equal(ok, 200, 'the victim\'s page, with the header, passes')
+    t.equal(victim.transfers(), 1, 'the handler ran once')
   })
 
   // With the demo's default SameSite=Lax the browser does not even send the
@@ -174,7 +177,7 @@ browserTest('the cookie demo in Chromium', async (t, browser) => {
     await logIn(page, victim.origin)
     const target = `${victim.origin}/transfer`
     const answer = await attack(page, await startAttacker(t, target), target)
-    t.equal(answer.code, 'FST_JWT_AUTH_MISSING_TOKEN')
-    t.equal(victim.transfers(), 0)
+    t.equal(answer.code, 'FST_JWT_AUTH_MISSING_TOKEN', 'no cookie arrived')
+    t.equal(victim.transfers(), 0, 'the handler never ran')
   })
 })

@@ -5,9 +5,9 @@
 // authenticated call only.
 import fastifyCors from '@fastify/cors'
 import Fastify from 'fastify'
-import fastifyJwtAuth, { jwtRequired } from '../index'
-import { SECRET } from './helpers/app'
-import { browserTest, listen, WAIT } from './helpers/browser'
+import { jwtRequired } from '../../index'
+import { buildApp, listen } from '../helpers/app'
+import { browserTest, WAIT } from '../helpers/browser'
 
 browserTest('a cross-origin fetch with a bearer token in Chromium', async (t, browser) => {
   // The page's origin, http://localhost:<port>, is not the API's (127.0.0.1).
@@ -16,23 +16,24 @@ browserTest('a cross-origin fetch with a bearer token in Chromium', async (t, br
   const pageOrigin = `http://localhost:${await listen(site)}`
   t.teardown(() => site.close())
 
-  const api = Fastify({ logger: false })
   // Every answer of the API, recorded before it is sent (onSend), so that it
   // is there by the time the page sees the response.
   const answered: string[] = []
-  api.addHook('onSend', async (request, reply, payload) => {
-    answered.push(`${request.method} ${reply.statusCode}`)
-    return payload
+  const api = await buildApp(t, {}, {
+    before: async api => {
+      api.addHook('onSend', async (request, reply, payload) => {
+        answered.push(`${request.method} ${reply.statusCode}`)
+        return payload
+      })
+      await api.register(fastifyCors, { origin: pageOrigin, methods: ['GET', 'PUT'], allowedHeaders: ['Authorization'] })
+    }
   })
-  await api.register(fastifyCors, { origin: pageOrigin, methods: ['GET', 'PUT'], allowedHeaders: ['Authorization'] })
-  await api.register(fastifyJwtAuth, { secretKey: SECRET })
   const transfers: string[] = []
   api.all('/transfer', { preHandler: jwtRequired }, async request => {
     transfers.push(request.method)
     return { transferred: true }
   })
   const url = `http://127.0.0.1:${await listen(api)}/transfer`
-  t.teardown(() => api.close())
 
   const page = await browser.newPage()
   t.teardown(() => page.close())

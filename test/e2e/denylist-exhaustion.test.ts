@@ -4,7 +4,7 @@
 // and left their token working.
 import t from 'tap'
 import Fastify from 'fastify'
-import fastifyJwtAuth from '../index'
+import fastifyJwtAuth from '../../index'
 
 const SECRET = 'an-exhaustion-test-secret-long-enough-for-hs256'
 const DEFAULT_MAX_ENTRIES = 100_000

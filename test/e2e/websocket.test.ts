@@ -1,11 +1,14 @@
 // WebSocket routes of @fastify/websocket behind the guards, with a real `ws`
 // client against examples/websocket.ts: the upgrade is authenticated before
 // the socket opens, and refused with the normal HTTP error.
-import t from 'tap'
-import type { AddressInfo } from 'node:net'
+import t, { type Test } from 'tap'
 import type { IncomingMessage } from 'node:http'
 import WebSocket from 'ws'
-import { build } from '../examples/websocket'
+import type { AuthJwtErrorCode } from '../../index'
+import { build } from '../../examples/websocket'
+import { listen } from '../helpers/app'
+import { expectAuthError } from '../helpers/auth-error'
+import { csrfOf } from '../helpers/forge'
 
 process.env.LOG_LEVEL = 'silent'
 
@@ -43,37 +46,30 @@ function close (ws: WebSocket): Promise<void> {
   })
 }
 
-function csrfOf (token: string): string {
-  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')).csrf
-}
-
 t.test('a WebSocket echo behind jwtRequired', async t => {
   const app = await build()
   // A normal route, to show that csrf_token counts for WebSocket upgrades only.
   app.post('/action', { preHandler: app.jwtRequired }, async request => ({ subject: request.authJwt.getJwtSubject() }))
-  await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
-  const { port } = app.server.address() as AddressInfo
+  const port = await listen(app)
   const base = `ws://127.0.0.1:${port}/echo`
   const login = await app.inject({ method: 'POST', url: '/login', payload: { username: 'test', password: 'test' } })
   const token: string = login.json().access_token
   const cookie = `access_token_cookie=${token}`
   const csrf = csrfOf(token)
 
-  async function assertRefused (t: tap.Test, outcome: Outcome, code: string, message?: string): Promise<void> {
+  /** The upgrade was answered with the plugin's `code` error, and the socket never opened. */
+  async function assertRefused (t: Test, outcome: Outcome, code: AuthJwtErrorCode, message?: string): Promise<void> {
     t.equal(outcome.opened, false, 'the socket did not open')
     if (outcome.opened) return close(outcome.ws)
-    t.equal(outcome.status, 401)
-    t.equal(outcome.body.code, code)
-    if (message !== undefined) t.equal(outcome.body.message, message)
-    t.match(outcome.headers['www-authenticate'], /^Bearer/)
-    t.notMatch(JSON.stringify(outcome.body), token)
+    expectAuthError(t, { statusCode: outcome.status, headers: outcome.headers, json: () => outcome.body }, code, { message })
+    t.notMatch(JSON.stringify(outcome.body), token, 'the token is not echoed')
   }
 
-  async function assertEchoes (t: tap.Test, outcome: Outcome): Promise<void> {
+  async function assertEchoes (t: Test, outcome: Outcome): Promise<void> {
     t.equal(outcome.opened, true, 'the socket opened')
     if (!outcome.opened) return
-    t.equal(await echo(outcome.ws, 'hello'), 'test: hello')
+    t.equal(await echo(outcome.ws, 'hello'), 'test: hello', 'a message echoes with the subject')
     t.equal(await echo(outcome.ws, 'again'), 'test: again', 'messages keep flowing')
     await close(outcome.ws)
   }
@@ -120,19 +116,18 @@ t.test('a WebSocket echo behind jwtRequired', async t => {
 
   t.test('csrf_token in the query of a normal POST does not count', async t => {
     const response = await app.inject({ method: 'POST', url: `/action?csrf_token=${csrf}`, headers: { cookie } })
-    t.equal(response.statusCode, 401)
-    t.equal(response.json().code, 'FST_JWT_AUTH_CSRF_MISSING')
+    expectAuthError(t, response, 'FST_JWT_AUTH_CSRF_MISSING', { what: 'a POST with csrf_token in the query' })
     // Not even with an Upgrade header: a WebSocket handshake is a GET.
     const upgrade = await app.inject({ method: 'POST', url: `/action?csrf_token=${csrf}`, headers: { cookie, upgrade: 'websocket' } })
-    t.equal(upgrade.json().code, 'FST_JWT_AUTH_CSRF_MISSING')
+    expectAuthError(t, upgrade, 'FST_JWT_AUTH_CSRF_MISSING', { what: 'a POST asking for a WebSocket upgrade' })
     // The header still works.
     const ok = await app.inject({ method: 'POST', url: '/action', headers: { cookie, 'x-csrf-token': csrf } })
-    t.same(ok.json(), { subject: 'test' })
+    t.same(ok.json(), { subject: 'test' }, 'a POST with the CSRF header passes')
   })
 
   t.test('a GET with another Upgrade value is an ordinary GET', async t => {
     const response = await app.inject({ url: '/echo', headers: { cookie, upgrade: 'h2c' } })
     // Not a WebSocket request: the guard passes (GET, not CSRF-checked), then @fastify/websocket answers 404.
-    t.equal(response.statusCode, 404)
+    t.equal(response.statusCode, 404, 'the guard let the GET through to @fastify/websocket')
   })
 })

@@ -3,8 +3,6 @@
 // except on CI, where they fail.
 import t from 'tap'
 import { existsSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
-import type { FastifyInstance } from 'fastify'
 import { chromium, type Browser } from 'playwright-core'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -28,10 +26,4 @@ export function browserTest (name: string, body: (t: tap.Test, browser: Browser)
     t.teardown(() => browser.close())
     await body(t, browser)
   })
-}
-
-/** Listens on 127.0.0.1, on a free port, and returns the port. */
-export async function listen (app: FastifyInstance): Promise<number> {
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  return (app.server.address() as AddressInfo).port
 }

@@ -1,5 +1,6 @@
-// A controllable Date.now for one test: the plugin reads the time only through
-// Date.now, so tests move it instead of waiting. Put back at teardown.
+// A controllable clock for one test: the plugin reads the time through
+// Date.now (and deadlines through performance.now), so tests move them
+// instead of waiting. Put back at teardown.
 import type { Test } from 'tap'
 
 export interface FakeClock {
@@ -11,12 +12,21 @@ export interface FakeClock {
   advance: (ms: number) => void
 }
 
-/** Freezes Date.now at `start` (default: the real time now) until the test ends. */
+/**
+ * Freezes Date.now at `start` (default: the real time now) until the test
+ * ends. performance.now, the monotonic clock the deadlines read, moves with it.
+ */
 export function fakeClock (t: Test, start: number = Date.now()): FakeClock {
   const realNow = Date.now
+  const realPerformanceNow = performance.now
+  const monotonicAtStart = performance.now()
   let current = start
   Date.now = () => current
-  t.teardown(() => { Date.now = realNow })
+  performance.now = () => monotonicAtStart + (current - start)
+  t.teardown(() => {
+    Date.now = realNow
+    performance.now = realPerformanceNow
+  })
   return {
     now: () => current,
     set: (ms) => { current = ms },

@@ -79,3 +79,8 @@ export function peek (token: string): { header: Record<string, unknown>, payload
     payload: JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
   }
 }
+
+/** The csrf claim of a token (the value its CSRF cookie holds), decoded without any check. */
+export function csrfOf (token: string): string {
+  return peek(token).payload.csrf as string
+}

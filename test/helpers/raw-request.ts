@@ -4,14 +4,26 @@
 // HPACK literals so that every field reaches the server exactly as listed.
 import { connect } from 'node:net'
 
+/** An answer read off the socket. Over HTTP/2 the status and headers stay compressed: the body only. */
 export interface RawResponse {
-  /** The HTTP/1.1 status; undefined over HTTP/2, where the status is compressed. */
-  status: number | undefined
   body: string
+  /** The body parsed as JSON. */
+  json: () => any
+}
+
+/** An HTTP/1.1 answer, shaped as `app.inject` answers so that the same assertions read it. */
+export interface Http1Response extends RawResponse {
+  statusCode: number
+  /** By lowercased name; a header sent twice is joined with ", ". */
+  headers: Record<string, string>
+}
+
+function rawResponse (body: string): RawResponse {
+  return { body, json: () => JSON.parse(body) }
 }
 
 /** Sends `head` (request line and header lines, without the blank line) and reads the whole answer. */
-export function sendHttp1 (port: number, head: string[]): Promise<RawResponse> {
+export function sendHttp1 (port: number, head: string[]): Promise<Http1Response> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1')
     const chunks: Buffer[] = []
@@ -20,7 +32,15 @@ export function sendHttp1 (port: number, head: string[]): Promise<RawResponse> {
     socket.on('end', () => {
       const text = Buffer.concat(chunks).toString('latin1')
       const split = text.indexOf('\r\n\r\n')
-      resolve({ status: Number(text.slice(9, 12)), body: text.slice(split + 4) })
+      const [statusLine, ...lines] = text.slice(0, split).split('\r\n')
+      const headers: Record<string, string> = {}
+      for (const line of lines) {
+        const colon = line.indexOf(':')
+        const name = line.slice(0, colon).toLowerCase()
+        const value = line.slice(colon + 1).trim()
+        headers[name] = name in headers ? `${headers[name]}, ${value}` : value
+      }
+      resolve({ ...rawResponse(text.slice(split + 4)), statusCode: Number(statusLine.slice(9, 12)), headers })
     })
     socket.write([...head, 'Connection: close', '', ''].join('\r\n'))
   })
@@ -86,7 +106,7 @@ export function sendHttp2 (port: number, path: string, fields: Array<[string, st
         if (type === DATA && stream === 1) body += payload.toString('utf8')
         if ((type === DATA || type === HEADERS) && stream === 1 && (flags & END_STREAM) !== 0) {
           socket.end()
-          resolve({ status: undefined, body })
+          resolve(rawResponse(body))
         }
       }
     })

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { Redis } from 'ioredis'
+import { Cluster, Redis, type ClusterOptions } from 'ioredis'
 import type { Test } from 'tap'
 
 const NODES = 3
@@ -144,4 +144,13 @@ export async function realRedisCluster (t: Test): Promise<number[] | null> {
   if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`)
   await waitUntilReady(ports, deadline)
   return ports
+}
+
+/** A Cluster client of the nodes on `ports`, ready, disconnected when `t` ends. */
+export async function clusterClient (t: Test, ports: number[], options: ClusterOptions = {}): Promise<Cluster> {
+  const client = new Cluster(ports.map(port => ({ host: '127.0.0.1', port })), options)
+  client.on('error', () => {}) // reported through the commands' rejections
+  t.teardown(() => { client.disconnect() })
+  await once(client, 'ready')
+  return client
 }

@@ -1,4 +1,7 @@
 // Collects the warnings the plugin emits with process.emitWarning.
+import Fastify from 'fastify'
+import type { Test } from 'tap'
+import fastifyJwtAuth, { type FastifyJwtAuthOptions } from '../../index'
 import { WARNING_TYPE } from '../../lib/warnings'
 
 export interface EmittedWarning {
@@ -21,4 +24,14 @@ export async function warningsDuring (action: () => unknown): Promise<EmittedWar
     process.off('warning', listener)
   }
   return seen
+}
+
+/** Registers the plugin with exactly `options` (on an app closed when `t` ends) and returns the warnings it emitted. */
+export async function warningsOfRegistration (t: Test, options: object): Promise<EmittedWarning[]> {
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  return await warningsDuring(async () => {
+    await app.register(fastifyJwtAuth, options as FastifyJwtAuthOptions)
+    await app.ready()
+  })
 }
