@@ -72,7 +72,7 @@ export async function readEnvironment (fastify: FastifyInstance, explicit: objec
 }
 
 /** `merged` with each group the process environment sets taken from the process environment only. */
-export function fromOneSource (merged: RawEnvironment, processEnvironment: RawEnvironment): RawEnvironment {
+function fromOneSource (merged: RawEnvironment, processEnvironment: RawEnvironment): RawEnvironment {
   const result = { ...merged }
   for (const group of ONE_SOURCE_GROUPS) {
     if (group.some(variable => processEnvironment[variable] !== undefined)) {

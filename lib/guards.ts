@@ -18,7 +18,7 @@ export type Requirement = 'access' | 'optional' | 'refresh' | 'fresh'
 /** Throws or rejects when the request does not meet the requirement. */
 export type Authenticate = (request: FastifyRequest, requirement: Requirement) => Promise<void> | undefined
 
-export interface AuthenticateParts {
+interface AuthenticateParts {
   findToken: FindToken
   missingTokenError: (type: TokenType) => MissingTokenError
   verifyToken: VerifyToken

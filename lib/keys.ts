@@ -13,13 +13,13 @@ export interface KeyMaterial {
   verifyingKey: string | Buffer
 }
 
-export interface KeyOptions {
+interface KeyOptions {
   secretKey?: string | Buffer
   privateKey?: string | Buffer
   publicKey?: string | Buffer
 }
 
-export function isHmac (algorithm: Algorithm): boolean {
+function isHmac (algorithm: Algorithm): boolean {
   return algorithm.startsWith('HS')
 }
 

@@ -5,8 +5,8 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
 import type { DenylistStore } from './denylist/store'
 
-export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const
-export const ASYMMETRIC_ALGORITHMS = [
+const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const
+const ASYMMETRIC_ALGORITHMS = [
   'RS256', 'RS384', 'RS512',
   'PS256', 'PS384', 'PS512',
   'ES256', 'ES384', 'ES512',

@@ -33,7 +33,7 @@ export interface CreateAccessTokenOptions extends CreateTokenOptions {
   fresh?: boolean | number
 }
 
-export const RESERVED_CLAIMS = new Set(['sub', 'iat', 'nbf', 'jti', 'exp', 'type', 'fresh', 'csrf', 'iss', 'aud'])
+const RESERVED_CLAIMS = new Set(['sub', 'iat', 'nbf', 'jti', 'exp', 'type', 'fresh', 'csrf', 'iss', 'aud'])
 
 type Sign = (payload: Record<string, unknown>) => string
 

@@ -9,7 +9,7 @@ import { isWebSocketUpgrade } from './csrf'
 import { ConfigError, CSRFError, InvalidHeaderError, invalidTokenError, MissingTokenError } from './errors'
 import type { TokenLocation, TokenType } from './options'
 
-export interface FoundToken {
+interface FoundToken {
   token: string
   /** The CSRF value the request sent, when this request must be CSRF-checked. */
   csrf: string | undefined
@@ -27,7 +27,7 @@ interface Location {
 export type FindToken = (request: FastifyRequest, type: TokenType) => FoundToken | undefined
 
 /** The query parameter a WebSocket upgrade may carry its CSRF value in. */
-export const WEBSOCKET_CSRF_PARAMETER = 'csrf_token'
+const WEBSOCKET_CSRF_PARAMETER = 'csrf_token'
 
 export function createTokenFinder (config: AuthJwtConfig): { findToken: FindToken, missingTokenError: (type: TokenType) => MissingTokenError } {
   const builders: Record<TokenLocation, (config: AuthJwtConfig) => Location> = {

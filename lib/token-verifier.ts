@@ -17,7 +17,7 @@ export const MAX_TOKEN_LENGTH = 16 * 1024
 
 // 10,000 typical tokens take about 5 MB of heap and fit both bounds; the
 // bytes bound keeps large tokens from taking more than 32 MiB.
-export const CLAIMS_CACHE_ENTRIES = 10_000
+const CLAIMS_CACHE_ENTRIES = 10_000
 export const CLAIMS_CACHE_BYTES = 32 * 1024 * 1024
 
 export type VerifyToken = (token: string) => AuthJwtClaims

@@ -1,6 +1,7 @@
-// Type tests: compiled by `npm run typecheck` (tsc -p tsconfig.check.json),
-// never run. A public type that breaks fails the build: an assertion that no
-// longer holds, or an @ts-expect-error that no longer finds its error.
+// Type tests: compiled by `npm run typecheck` (tsc -p tsconfig.types.json, which
+// maps 'fastify-jwt-auth' to index.ts), never run. A public type that breaks
+// fails the build: an assertion that no longer holds, or an @ts-expect-error
+// that no longer finds its error.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type preHandlerHookHandler } from 'fastify'
 import { expectTypeOf } from 'expect-type'
 import { Cluster, Redis } from 'ioredis'
