@@ -11,6 +11,7 @@ import { optionsSetInCode } from './explicit-options'
 import { resolveKeys, type KeyMaterial } from './keys'
 import {
   DEFAULTS,
+  durationSeconds,
   environmentName,
   optionsSchema,
   type FastifyJwtAuthOptions,
@@ -61,7 +62,8 @@ export function resolveConfig (options: FastifyJwtAuthOptions, environment: Envi
 
   const resolved: AuthJwtConfig = {
     ...DEFAULTS,
-    ...withoutUndefined(checked),
+    // Durations are seconds by now (normalize).
+    ...withoutUndefined(checked) as Partial<ResolvedOptions>,
     decodeAlgorithms,
     tokenLocation: unique(checked.tokenLocation as TokenLocation[] ?? DEFAULTS.tokenLocation),
     keys,
@@ -101,8 +103,17 @@ function warnAboutRiskySettings (config: AuthJwtConfig, storeGiven: boolean): vo
   }
 }
 
-/** Forgiving spellings that mean one thing: `Lax`, `post`, a single location. */
+// Options whose value may be a duration string, turned into seconds here.
+const DURATION_OPTIONS = (Object.keys(optionsSchema.properties) as OptionName[])
+  .filter(name => ['seconds', 'lifetime'].includes((optionsSchema.properties[name] as TSchema & { env: string }).env))
+
+/** Forgiving spellings that mean one thing: `Lax`, `post`, a single location, `'15m'`. */
 function normalize (options: LooseOptions): void {
+  for (const name of DURATION_OPTIONS) {
+    const value = options[name]
+    // A string that is no duration stays as it is, for validate() to name.
+    if (typeof value === 'string') options[name] = durationSeconds(value) ?? value
+  }
   if (typeof options.cookieSamesite === 'string') options.cookieSamesite = options.cookieSamesite.toLowerCase()
   if (Array.isArray(options.csrfMethods)) {
     options.csrfMethods = options.csrfMethods.map(method => typeof method === 'string' ? method.toUpperCase() : method)

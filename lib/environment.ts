@@ -5,7 +5,7 @@ import { Type, type TSchema } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { ConfigError } from './errors'
 import { KEY_MATERIAL_OPTIONS, optionsSetInCode } from './explicit-options'
-import { environmentName, optionsSchema, type EnvKind, type OptionName } from './options'
+import { durationSeconds, environmentName, optionsSchema, type EnvKind, type OptionName } from './options'
 
 type RawEnvironment = Partial<Record<string, string>>
 export type EnvironmentOptions = Partial<Record<OptionName, unknown>>
@@ -117,8 +117,10 @@ function convert (text: string, kind: EnvKind, variable: string): unknown {
       throw new ConfigError(`${variable} must be true or false`)
     case 'integer':
       return wholeNumber(value, variable)
-    case 'duration':
-      return /^false$/i.test(value) ? false : wholeNumber(value, variable)
+    case 'seconds':
+      return seconds(value, variable)
+    case 'lifetime':
+      return /^false$/i.test(value) ? false : seconds(value, variable)
     case 'list':
       return list(value, variable)
     case 'stringOrList': {
@@ -131,6 +133,14 @@ function convert (text: string, kind: EnvKind, variable: string): unknown {
     default:
       return text
   }
+}
+
+function seconds (value: string, variable: string): number {
+  const parsed = /^\d+$/.test(value) ? Number(value) : durationSeconds(value)
+  if (parsed === undefined) {
+    throw new ConfigError(`${variable} must be a non-negative whole number of seconds, or a duration such as 15m or 30d`)
+  }
+  return parsed
 }
 
 function wholeNumber (value: string, variable: string): number {

@@ -26,7 +26,19 @@ export type SameSite = typeof SAMESITE_VALUES[number]
  * How an option's environment variable is turned into the option's value.
  * `none`: the option cannot come from the environment (functions, objects).
  */
-export type EnvKind = 'string' | 'key' | 'boolean' | 'integer' | 'duration' | 'list' | 'stringOrList' | 'none'
+export type EnvKind = 'string' | 'key' | 'boolean' | 'integer' | 'seconds' | 'lifetime' | 'list' | 'stringOrList' | 'none'
+
+/** A number of seconds written as people write them: `'90s'`, `'15m'`, `'2h'`, `'30d'`. */
+export type DurationString = `${number}${'s' | 'm' | 'h' | 'd'}`
+
+const DURATION = /^(\d+)(s|m|h|d)$/
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 }
+
+/** The seconds a duration string stands for; undefined when `text` is not one. */
+export function durationSeconds (text: string): number | undefined {
+  const match = DURATION.exec(text)
+  return match === null ? undefined : Number(match[1]) * UNIT_SECONDS[match[2]]
+}
 
 // `hint` finishes the sentence "<option> must be …" in configuration errors;
 // `env` says how to read the option from its environment variable.
@@ -45,10 +57,14 @@ const secret = () => Type.Union([Type.String({ minLength: 1 }), Type.Uint8Array(
 // Seconds are turned into milliseconds and added to the clock: beyond this
 // (some 285,000 years) the arithmetic is no longer exact.
 const MAX_SECONDS = Math.floor(Number.MAX_SAFE_INTEGER / 1000) - 2 ** 32
-const seconds = () => option(Type.Integer({ minimum: 0, maximum: MAX_SECONDS }), 'integer',
-  'a non-negative whole number of seconds')
-const duration = () => option(Type.Union([Type.Integer({ minimum: 0, maximum: MAX_SECONDS }), Type.Literal(false)]),
-  'duration', 'a non-negative whole number of seconds, or false')
+const wholeSeconds = () => Type.Integer({ minimum: 0, maximum: MAX_SECONDS })
+// A duration string is turned into seconds before the options are validated
+// (config.ts); the schema still lets the option's type name it.
+const durationText = () => Type.Unsafe<DurationString>(Type.String({ pattern: DURATION.source }))
+const seconds = () => option(Type.Union([wholeSeconds(), durationText()]), 'seconds',
+  'a non-negative whole number of seconds, or a duration such as "90s", "15m", "2h", "30d"')
+const duration = () => option(Type.Union([wholeSeconds(), durationText(), Type.Literal(false)]), 'lifetime',
+  'a non-negative whole number of seconds, a duration such as "15m" or "30d", or false')
 const flag = () => option(Type.Boolean(), 'boolean', 'true or false')
 // Type.Unsafe keeps the literal union in the static type, which a mapped Type.Union loses.
 const enumOf = <T extends readonly string[]>(values: T) =>
@@ -235,17 +251,20 @@ type DefaultedOption = { [K in OptionName]: OptionSchemas[K] extends { default: 
 type SpecialOption = 'secretKey' | 'privateKey' | 'publicKey' | 'tokenInDenylist' | 'denylistStore' |
 'decodeAlgorithms' | 'tokenLocation'
 
+// Duration strings are turned into seconds while the options are resolved.
+type ResolvedValue<K extends OptionName> = Exclude<Static<OptionSchemas[K]>, DurationString>
+
 /** Every option's value after defaults, environment and validation, typed from the schema. */
 export type ResolvedOptions =
-  { [K in Exclude<DefaultedOption, SpecialOption>]: Static<OptionSchemas[K]> } &
-  { [K in Exclude<OptionName, DefaultedOption | SpecialOption>]?: Static<OptionSchemas[K]> } &
+  { [K in Exclude<DefaultedOption, SpecialOption>]: ResolvedValue<K> } &
+  { [K in Exclude<OptionName, DefaultedOption | SpecialOption>]?: ResolvedValue<K> } &
   { decodeAlgorithms: Algorithm[], tokenLocation: TokenLocation[] }
 
 /** The default of every option that has one, read from the schema. Frozen: every instance shares them. */
 export const DEFAULTS = Object.freeze(Object.fromEntries(Object.entries(optionsSchema.properties)
   .filter(([, schema]) => 'default' in schema)
   .map(([name, schema]) => [name, Object.freeze((schema as { default: unknown }).default)])
-)) as { readonly [K in DefaultedOption]: Static<OptionSchemas[K]> }
+)) as { readonly [K in DefaultedOption]: ResolvedValue<K> }
 
 /** `secretKey` → `AUTHJWT_SECRET_KEY`. */
 export function environmentName (name: string): string {

@@ -123,11 +123,11 @@ t.test('an unknown token location', async (t) => {
   await expectRegistrationError(t, { secretKey: SECRET, tokenLocation: ['Headers'] }, /^tokenLocation must be/, 'case matters')
 })
 
-t.test('durations are non-negative whole numbers of seconds', async (t) => {
+t.test('durations are non-negative whole numbers of seconds, or duration strings', async (t) => {
   for (const name of ['accessTokenExpires', 'refreshTokenExpires', 'decodeLeeway', 'cookieMaxAge']) {
     // 2 ** 60: a whole number, but no longer exact once made milliseconds and
     // added to the clock; refused here rather than on every token creation.
-    for (const value of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '60', true, 2 ** 60]) {
+    for (const value of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '60', '15 m', '1.5h', '-5m', true, 2 ** 60, '99999999999999d']) {
       await expectRegistrationError(t, { secretKey: SECRET, [name]: value }, new RegExp(`^${name} must be a non-negative whole number`),
         `${name}: ${String(value)}`)
     }
@@ -147,6 +147,12 @@ t.test('durations are non-negative whole numbers of seconds', async (t) => {
   t.equal(claims.exp, undefined, 'accessTokenExpires false: no exp')
   t.match(resolveConfig({ secretKey: SECRET, refreshTokenExpires: false, cookieMaxAge: 3600 }, {}),
     { refreshTokenExpires: false, cookieMaxAge: 3600 }, 'refreshTokenExpires false and a cookieMaxAge are kept')
+  t.match(resolveConfig({ secretKey: SECRET, accessTokenExpires: '15m', refreshTokenExpires: '30d', decodeLeeway: '90s', cookieMaxAge: '2h' }, {}),
+    { accessTokenExpires: 900, refreshTokenExpires: 2_592_000, decodeLeeway: 90, cookieMaxAge: 7200 },
+    'duration strings become seconds: s, m, h, d')
+  const fifteenMinutes = await buildApp(t, { secretKey: SECRET, accessTokenExpires: '15m' })
+  const token = fifteenMinutes.authJwt.decodeToken(fifteenMinutes.authJwt.createAccessToken({ subject: 'alice' }))
+  t.equal((token.exp as number) - (token.iat as number), 900, "accessTokenExpires: '15m' gives a token living 900 s")
 })
 
 t.test('an unknown SameSite value', async (t) => {

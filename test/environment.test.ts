@@ -85,9 +85,12 @@ t.test('parseEnvironment: durations, "false" included', async (t) => {
     { accessTokenExpires: 600, refreshTokenExpires: false }, 'seconds, or false')
   t.same(parseEnvironment({ AUTHJWT_ACCESS_TOKEN_EXPIRES: 'FALSE' }), { accessTokenExpires: false }, 'FALSE is false')
   t.same(parseEnvironment({ AUTHJWT_ACCESS_TOKEN_EXPIRES: '0' }), { accessTokenExpires: 0 }, '0 is a number, not false')
-  for (const text of ['-5', '15m', '1.5', 'no', '']) {
+  t.same(parseEnvironment({ AUTHJWT_ACCESS_TOKEN_EXPIRES: '15m', AUTHJWT_REFRESH_TOKEN_EXPIRES: '30d', AUTHJWT_DECODE_LEEWAY: '90s', AUTHJWT_COOKIE_MAX_AGE: '2h' }),
+    { accessTokenExpires: 900, refreshTokenExpires: 2_592_000, decodeLeeway: 90, cookieMaxAge: 7200 },
+    'durations as people write them: s, m, h, d')
+  for (const text of ['-5', '15 min', '1.5', '1.5h', 'no', '']) {
     parseError(t, { AUTHJWT_ACCESS_TOKEN_EXPIRES: text }, 'AUTHJWT_ACCESS_TOKEN_EXPIRES',
-      /must be a non-negative whole number/)
+      /must be a non-negative whole number of seconds, or a duration such as 15m or 30d/)
   }
   parseError(t, { AUTHJWT_REFRESH_TOKEN_EXPIRES: 'never' }, 'AUTHJWT_REFRESH_TOKEN_EXPIRES', /whole number/)
 })
@@ -260,11 +263,11 @@ t.test('register: an explicit option does not name the variable it overrides', a
 
 t.test('register: a malformed variable is not read when its option is given explicitly', async (t) => {
   inEmptyDir(t)
-  withEnv(t, { AUTHJWT_SECRET_KEY: SECRET, AUTHJWT_ACCESS_TOKEN_EXPIRES: '15m' })
+  withEnv(t, { AUTHJWT_SECRET_KEY: SECRET, AUTHJWT_ACCESS_TOKEN_EXPIRES: '15 minutes' })
   t.equal(lifetime(await build(t, { accessTokenExpires: 60 })), 60, 'the explicit lifetime, and no error')
-  t.same(parseEnvironment({ AUTHJWT_ACCESS_TOKEN_EXPIRES: '15m' }, new Set(['accessTokenExpires'])), {},
+  t.same(parseEnvironment({ AUTHJWT_ACCESS_TOKEN_EXPIRES: '15 minutes' }, new Set(['accessTokenExpires'])), {},
     'the variable is not read')
-  t.throws(() => parseEnvironment({ AUTHJWT_ACCESS_TOKEN_EXPIRES: '15m' }), { code: 'FST_JWT_AUTH_CONFIG' },
+  t.throws(() => parseEnvironment({ AUTHJWT_ACCESS_TOKEN_EXPIRES: '15 minutes' }), { code: 'FST_JWT_AUTH_CONFIG' },
     'read, it fails')
 })
 
@@ -379,7 +382,7 @@ t.test('one setting, one source: a group the process environment sets is not com
 })
 
 t.test('a bad value in .env names its variable', async (t) => {
-  inEmptyDir(t, { '.env': `AUTHJWT_SECRET_KEY=${SECRET}\nAUTHJWT_REFRESH_TOKEN_EXPIRES=30d\n` })
+  inEmptyDir(t, { '.env': `AUTHJWT_SECRET_KEY=${SECRET}\nAUTHJWT_REFRESH_TOKEN_EXPIRES=30 days\n` })
   withEnv(t)
   const error = await registrationError(t, {})
   t.ok(error instanceof ConfigError, 'a ConfigError')

@@ -8,6 +8,7 @@ import t from 'tap'
 import {
   ALGORITHMS,
   DEFAULTS,
+  durationSeconds,
   environmentName,
   optionsSchema,
   SAMESITE_VALUES,
@@ -61,8 +62,10 @@ t.test("each option's env kind fits its schema, so that a good variable gives a 
     key: schema => accepts(schema, 'string'),
     boolean: schema => accepts(schema, 'boolean'),
     integer: schema => accepts(schema, 'integer'),
-    // A duration is seconds, or the literal false.
-    duration: schema => accepts(schema, 'integer') && accepts(schema, 'boolean'),
+    // Seconds, or a duration string.
+    seconds: schema => accepts(schema, 'integer') && accepts(schema, 'string'),
+    // A lifetime is seconds, a duration string, or the literal false.
+    lifetime: schema => accepts(schema, 'integer') && accepts(schema, 'string') && accepts(schema, 'boolean'),
     list: schema => accepts(schema, 'array'),
     stringOrList: schema => accepts(schema, 'string') && accepts(schema, 'array'),
     // Functions and objects: the schema takes anything, and config.ts checks them.
@@ -94,4 +97,13 @@ t.test('each hint finishes "<option> must be …" and names the values allowed',
     const hint = (optionsSchema.properties[name] as OptionSchema).hint
     t.ok(values.every(value => hint.includes(value)), `${name}: the hint lists ${values.join(', ')}`)
   }
+})
+
+t.test('durationSeconds reads the durations people write', async (t) => {
+  const read: Array<[string, number | undefined]> = [
+    ['90s', 90], ['15m', 900], ['2h', 7200], ['30d', 2_592_000], ['0s', 0],
+    ['15', undefined], ['15 m', undefined], ['1.5h', undefined], ['-5m', undefined], ['15M', undefined],
+    ['15min', undefined], ['m', undefined], ['', undefined]
+  ]
+  for (const [text, seconds] of read) t.equal(durationSeconds(text), seconds, `${JSON.stringify(text)} → ${String(seconds)}`)
 })
