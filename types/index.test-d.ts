@@ -1,7 +1,8 @@
 // Type tests: compiled by `npm run typecheck` (tsc -p tsconfig.types.json, which
-// maps 'fastify-jwt-auth' to index.ts), never run. A public type that breaks
-// fails the build: an assertion that no longer holds, or an @ts-expect-error
-// that no longer finds its error.
+// maps 'fastify-jwt-auth' to the package's type entry, types/module-exports.d.ts),
+// never run. A public type that breaks fails the build: an assertion that no
+// longer holds, or an @ts-expect-error that no longer finds its error. How the
+// packed package types in each module setup is test/e2e/package.test.ts's part.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type preHandlerHookHandler } from 'fastify'
 import { expectTypeOf } from 'expect-type'
 import { Cluster, Redis } from 'ioredis'
@@ -21,6 +22,7 @@ import fastifyJwtAuth, {
   type FastifyJwtAuthOptions,
   type TokenIdentity
 } from 'fastify-jwt-auth'
+import requiredPlugin = require('fastify-jwt-auth')
 
 // Users type their own claims by augmenting the module.
 declare module 'fastify-jwt-auth' {
@@ -31,6 +33,11 @@ declare module 'fastify-jwt-auth' {
 
 const app = Fastify()
 expectTypeOf(named).toEqualTypeOf(fastifyJwtAuth)
+// require() is the plugin itself, with the named exports (and `default`) on it.
+app.register(requiredPlugin, { secretKey: 'x' })
+expectTypeOf(requiredPlugin.default).toEqualTypeOf(fastifyJwtAuth)
+expectTypeOf(requiredPlugin.jwtRequired).toEqualTypeOf(jwtRequired)
+expectTypeOf<requiredPlugin.TokenIdentity>().toEqualTypeOf<TokenIdentity>()
 app.register(fastifyJwtAuth, { secretKey: 'x', accessTokenExpires: false, tokenLocation: ['headers', 'cookies'] })
 // @ts-expect-error unknown algorithm
 app.register(fastifyJwtAuth, { algorithm: 'none' })
