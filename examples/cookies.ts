@@ -1,19 +1,24 @@
 // Tokens in httpOnly cookies for a browser app, with double-submit CSRF
 // protection: open http://127.0.0.1:8000 and click through the page.
 //
-//   npx tsx examples/cookies.ts
+//   npx tsx examples/cookies.ts      (or npm run demo)
 //
 // The page (examples/public/cookies.html) never sees a token: the JWTs sit in
 // httpOnly cookies the browser sends by itself. What the page can read are the
 // CSRF cookies, whose values it echoes in the X-CSRF-Token header of every
 // POST; a cross-site page can make the browser send the cookies, but cannot
-// read them, so it cannot send the header.
+// read them, so it cannot send the header. GET /claims shows the page what
+// the server verified, and the access token lives 30 seconds so that its
+// expiry and the refresh can be watched.
 //
 // The same flow with curl (a cookie jar, and the CSRF value read from it):
 //   curl -s -c jar -X POST localhost:8000/login -H 'content-type: application/json' \
 //        -d '{"username":"test","password":"test"}'
+//   curl -s -b jar localhost:8000/claims
 //   curl -s -b jar -X POST localhost:8000/protected \
 //        -H "X-CSRF-Token: $(awk '$6 == "csrf_access_token" { print $7 }' jar)"
+//   curl -s -b jar -X POST localhost:8000/protected     # no header: 401 FST_JWT_AUTH_CSRF_MISSING
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -23,19 +28,29 @@ import { runExample } from './run'
 import { checkPassword, Login, type LoginBody } from './users'
 
 const PAGE = readFileSync(join(__dirname, 'public', 'cookies.html'), 'utf8')
+const PAGE_POLICY = contentSecurityPolicy(PAGE)
 
+// Short enough to watch the access token expire and be refreshed; an
+// application would keep the default of 15 minutes or so.
+const DEMO_ACCESS_TOKEN_SECONDS = 30
+
+/** The demo app; `options` override the demo's own settings (the tests shorten the lifetime, say). */
 export async function build (options: FastifyJwtAuthOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'info' } })
   await app.register(fastifyJwtAuth, {
     ...devSecret(app.log),
     tokenLocation: ['cookies'],
+    accessTokenExpires: DEMO_ACCESS_TOKEN_SECONDS,
     // The refresh token travels to /refresh only; its CSRF cookie stays at
     // "/" (the default) so that the page can read it.
     refreshCookiePath: '/refresh',
     ...options
   })
 
-  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE))
+  app.get('/', async (_request, reply) => reply
+    .type('text/html; charset=utf-8')
+    .header('content-security-policy', PAGE_POLICY)
+    .send(PAGE))
 
   app.post<{ Body: LoginBody }>('/login', { schema: { body: Login } }, async (request, reply) => {
     if (!checkPassword(request.body)) return reply.code(401).send({ message: 'Bad username or password' })
@@ -62,6 +77,13 @@ export async function build (options: FastifyJwtAuthOptions = {}): Promise<Fasti
     return { logged_in_as: request.authJwt.getJwtSubject() }
   })
 
+  // The claims the plugin verified, which the page cannot read from the
+  // httpOnly cookie, and the server's time (seconds, like exp), from which
+  // the page counts down to the expiry whatever its own clock says.
+  app.get('/claims', { preHandler: app.jwtRequired }, async request => {
+    return { claims: request.authJwt.getRawJwt(), now: Date.now() / 1000 }
+  })
+
   // Unguarded: logging out must work even with an expired token.
   app.post('/logout', async (request, reply) => {
     request.authJwt.unsetJwtCookies(reply)
@@ -69,6 +91,25 @@ export async function build (options: FastifyJwtAuthOptions = {}): Promise<Fasti
   })
 
   return app
+}
+
+// The page's script and style are inline: the policy allows exactly those
+// (by hash) and loads nothing from anywhere, so an injected script would
+// not run and the page cannot depend on another server.
+function contentSecurityPolicy (page: string): string {
+  const hashes = (tag: string): string => [...page.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))]
+    .map(([, body]) => `'sha256-${createHash('sha256').update(body as string).digest('base64')}'`)
+    .join(' ')
+  return [
+    "default-src 'none'",
+    `script-src ${hashes('script')}`,
+    `style-src ${hashes('style')}`,
+    'img-src data:',
+    "connect-src 'self'",
+    "form-action 'self'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'"
+  ].join('; ')
 }
 
 if (require.main === module) runExample(build, 8000).catch(error => { console.error(error); process.exit(1) })

@@ -1,17 +1,25 @@
 // The cookie demo (examples/cookies.ts) in a real browser: Debian's Chromium
 // driven by playwright-core (never a downloaded browser). Clicks through
-// login → protected call → refresh → logout, checks what scripts can read,
-// and shows that a cross-site form POST carrying the victim's cookies is
-// refused by the double-submit CSRF check.
+// login → protected call → CSRF-less call → refresh → logout, lets the access
+// token expire and refreshes it, checks what scripts can read and what the
+// page shows (claims, colours, stale answers cleared), renders the page at
+// desktop and phone widths, and shows that a cross-site form POST carrying
+// the victim's cookies is refused by the double-submit CSRF check.
 import type { Test } from 'tap'
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import Fastify from 'fastify'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import type { FastifyJwtAuthOptions } from '../../index'
 import { build } from '../../examples/cookies'
 import { listen } from '../helpers/app'
-import { browserTest, WAIT } from '../helpers/browser'
+import { browserTest, contrastRatio, pngSize, rgbChannels, WAIT } from '../helpers/browser'
 
 process.env.LOG_LEVEL = 'silent'
+
+// The access token's lifetime in the demo as `npm run demo` serves it.
+const DEMO_LIFETIME = 30
+const RESULT_IDS = ['login-result', 'protected-result', 'no-csrf-result', 'refresh-result', 'logout-result']
 
 /** The demo app on 127.0.0.1, with a side-effecting protected route an attacker would target. */
 async function startVictim (t: Test, options: FastifyJwtAuthOptions = {}): Promise<{ origin: string, transfers: () => number }> {
@@ -50,20 +58,117 @@ async function startAttacker (t: Test, target: string): Promise<string> {
   return `http://localhost:${port}/`
 }
 
-/** Clicks a button of the demo page and returns what the page then shows for it. */
-async function click (page: Page, button: string): Promise<string> {
-  const output = `${button}-result`
-  await page.evaluate(id => { document.getElementById(id)!.textContent = '' }, output)
-  await page.click(`#${button}`)
-  await page.waitForFunction(id => {
-    const text = document.getElementById(id)!.textContent
-    return text !== '' && text !== '…'
-  }, output, WAIT)
-  return await page.textContent(`#${output}`) as string
+/** What the page shows for one request: its badge, error code, explanation and body, and their colours. */
+interface ShownAnswer {
+  outcome: string
+  badge: string
+  code: string
+  explanation: string
+  body: string
+  badgeColour: string
+  badgeTextColour: string
+  boxColour: string
+  boxTextColour: string
 }
 
+async function shownAnswer (page: Page, id: string): Promise<ShownAnswer> {
+  return await page.$eval(`#${id}`, output => {
+    const part = (selector: string) => output.querySelector(selector)
+    const badge = part('.badge')
+    return {
+      outcome: (output as HTMLElement).dataset.outcome ?? '',
+      badge: badge?.textContent ?? '',
+      code: part('.error-code')?.textContent ?? '',
+      explanation: part('.result-text')?.textContent ?? '',
+      body: part('.result-body')?.textContent ?? '',
+      badgeColour: badge === null ? '' : getComputedStyle(badge).backgroundColor,
+      badgeTextColour: badge === null ? '' : getComputedStyle(badge).color,
+      boxColour: getComputedStyle(output).backgroundColor,
+      boxTextColour: getComputedStyle(output).color
+    }
+  })
+}
+
+/**
+ * Clicks a button of the demo page and waits until the page has shown the
+ * answer and updated the session from it; returns what it shows.
+ */
+async function press (page: Page, button: string): Promise<ShownAnswer> {
+  const output = `${button}-result`
+  await page.evaluate(id => { delete document.getElementById(id)!.dataset.status }, output)
+  await page.click(`#${button}`)
+  await page.waitForFunction(([id, buttonId]) =>
+    document.getElementById(id)!.dataset.status !== undefined &&
+    !document.getElementById(buttonId)!.hasAttribute('aria-busy'), [output, button], WAIT)
+  return await shownAnswer(page, output)
+}
+
+/** Clicks a button and returns "<status> <body as the server sent it>". */
+async function click (page: Page, button: string): Promise<string> {
+  const { badge, body } = await press(page, button)
+  return `${badge.split(' ')[0]} ${JSON.stringify(JSON.parse(body))}`
+}
+
+/** The cookies the page lists as readable, in document.cookie's own form, or what it shows instead. */
 async function shownCookies (page: Page): Promise<string> {
-  return await page.textContent('#cookies') as string
+  return await page.$eval('#cookies', list => {
+    const items = [...list.querySelectorAll('li')]
+    if (items.length === 1 && items[0].querySelector('.name') === null) return items[0].textContent ?? ''
+    return items.map(item => `${item.querySelector('.name')?.textContent}=${item.querySelector('.value')?.textContent}`).join('; ')
+  })
+}
+
+/** The claims the page shows, parsed back from their JSON values. */
+async function shownClaims (page: Page): Promise<Record<string, unknown>> {
+  const shown = await page.$$eval('#claims .claim', rows => rows.map(row =>
+    [row.querySelector('dt')?.textContent ?? '', row.querySelector('.value')?.textContent ?? '']))
+  return Object.fromEntries(shown.map(([name, value]) => [name, JSON.parse(value)]))
+}
+
+async function sessionState (page: Page): Promise<{ state: string, text: string, countdown: string }> {
+  return await page.evaluate(() => ({
+    state: document.getElementById('session')!.dataset.state ?? '',
+    text: document.getElementById('session-text')!.textContent ?? '',
+    countdown: document.getElementById('countdown')!.textContent ?? ''
+  }))
+}
+
+/** The ids of the result boxes that show anything. */
+async function shownResults (page: Page): Promise<string[]> {
+  return await page.evaluate(ids => ids.filter(id => document.getElementById(id)!.textContent !== ''), RESULT_IDS)
+}
+
+function isGreen (colour: string): boolean {
+  const [red, green, blue] = rgbChannels(colour)
+  return green > red && green > blue
+}
+
+function isRed (colour: string): boolean {
+  const [red, green, blue] = rgbChannels(colour)
+  return red > green && red > blue
+}
+
+/** A passed answer: green badge and box, each readable. */
+function expectPassed (t: Test, answer: ShownAnswer, what: string): void {
+  t.equal(answer.outcome, 'passed', `${what}: shown as passed`)
+  t.ok(isGreen(answer.badgeColour), `${what}: the badge is green (${answer.badgeColour})`)
+  t.ok(isGreen(answer.boxTextColour), `${what}: the box's text is green (${answer.boxTextColour})`)
+  expectReadable(t, answer, what)
+}
+
+/** A refused answer: red badge and box, the status and the error code shown, each readable. */
+function expectRefused (t: Test, answer: ShownAnswer, status: string, code: string, what: string): void {
+  t.equal(answer.outcome, 'refused', `${what}: shown as refused`)
+  t.equal(answer.badge, status, `${what}: the status is shown`)
+  t.equal(answer.code, code, `${what}: the error code is shown`)
+  t.ok(isRed(answer.badgeColour), `${what}: the badge is red (${answer.badgeColour})`)
+  t.ok(isRed(answer.boxTextColour), `${what}: the box's text is red (${answer.boxTextColour})`)
+  expectReadable(t, answer, what)
+}
+
+function expectReadable (t: Test, answer: ShownAnswer, what: string): void {
+  t.ok(contrastRatio(answer.badgeTextColour, answer.badgeColour) >= 4.5, `${what}: the badge's text has a contrast of 4.5 or more`)
+  t.ok(contrastRatio(answer.boxTextColour, answer.boxColour) >= 4.5, `${what}: the box's text has a contrast of 4.5 or more`)
 }
 
 async function logIn (page: Page, origin: string): Promise<void> {
@@ -81,22 +186,71 @@ async function attack (page: Page, attackerUrl: string, target: string): Promise
   return JSON.parse(await page.textContent('body') as string)
 }
 
+/**
+ * Opens the demo in a new context of the given size, logs in and clicks
+ * `button`; returns the page, the requests it made, and what it printed to
+ * the console.
+ */
+async function openDemoAt (
+  t: Test,
+  browser: Browser,
+  size: { width: number, height: number, phone: boolean },
+  button: string
+): Promise<{ page: Page, origin: string, requests: string[], messages: string[], policy: string }> {
+  const context = await browser.newContext({
+    viewport: { width: size.width, height: size.height },
+    // Honours the viewport meta tag, as a phone's browser does.
+    isMobile: size.phone,
+    hasTouch: size.phone
+  })
+  t.teardown(() => context.close())
+  const page = await context.newPage()
+  const requests: string[] = []
+  const messages: string[] = []
+  page.on('request', request => { requests.push(request.url()) })
+  page.on('console', message => { messages.push(message.text()) })
+  page.on('pageerror', error => { messages.push(`page error: ${error.message}`) })
+  const { origin } = await startVictim(t)
+  const response = await page.goto(`${origin}/`, WAIT)
+  await press(page, 'login')
+  await press(page, button)
+  await page.evaluate(() => window.scrollTo(0, 0))
+  return { page, origin, requests, messages, policy: response?.headers()['content-security-policy'] ?? '' }
+}
+
+/** Takes a full-page screenshot into `dir` (and into DEMO_SCREENSHOTS_DIR when set); returns the image. */
+async function screenshot (page: Page, dir: string, name: string): Promise<Buffer> {
+  const path = join(dir, `${name}.png`)
+  await page.screenshot({ path, fullPage: true })
+  const keepIn = process.env.DEMO_SCREENSHOTS_DIR
+  if (keepIn !== undefined && keepIn !== '') {
+    mkdirSync(keepIn, { recursive: true })
+    copyFileSync(path, join(keepIn, `${name}.png`))
+  }
+  return readFileSync(path)
+}
+
 browserTest('the cookie demo in Chromium', async (t, browser) => {
-  // One page for all (opening one costs about a second); each test starts
-  // with an empty cookie jar.
+  // One page for the flows (opening one costs about a second); each test
+  // starts with an empty cookie jar.
   const context: BrowserContext = await browser.newContext()
   const page: Page = await context.newPage()
 
-  t.test('login → protected call → refresh → logout', async t => {
+  t.test('login → protected call → CSRF-less call → refresh → logout', async t => {
     await context.clearCookies()
     const { origin } = await startVictim(t)
     await page.goto(`${origin}/`, WAIT)
     t.equal(await shownCookies(page), '(none)', 'no cookie before login')
+    t.match(await sessionState(page), { state: 'signed-out', text: 'Signed out' }, 'the session shows signed out')
     t.match(await click(page, 'protected'), /^401 .*"code":"FST_JWT_AUTH_MISSING_TOKEN"/, 'nothing works before login')
+    expectRefused(t, await shownAnswer(page, 'protected-result'), '401 Unauthorized', 'FST_JWT_AUTH_MISSING_TOKEN',
+      'the call before login')
 
-    await page.fill('#password', 'wrong')
+    await page.getByLabel('Password').fill('wrong')
     t.equal(await click(page, 'login'), '401 {"message":"Bad username or password"}', 'a wrong password is refused')
-    await page.fill('#password', 'test')
+    t.equal((await shownAnswer(page, 'login-result')).explanation, 'Bad username or password', 'the refusal says why')
+    t.same(await shownResults(page), ['login-result'], 'the earlier answer is gone')
+    await page.getByLabel('Password').fill('test')
     t.equal(await click(page, 'login'), '200 {"login":true}', 'the right password logs in')
 
     t.test('scripts see the CSRF cookies, never the JWT cookies', async t => {
@@ -107,6 +261,8 @@ browserTest('the cookie demo in Chromium', async (t, browser) => {
       t.notMatch(visible, 'refresh_token_cookie', 'the refresh JWT cookie is not')
       t.notMatch(visible, 'eyJ', 'no JWT at all')
       t.equal(await shownCookies(page), visible, 'the page shows what it can read')
+      t.equal(await page.textContent('#jwt-check'), 'No JWT among them.', 'and says that no JWT is among it')
+      t.notMatch(await page.innerText('body'), 'eyJ', 'no JWT anywhere on the page')
       // The browser holds them all, with the demo's attributes.
       const jar = Object.fromEntries((await context.cookies()).map(cookie => [cookie.name, cookie]))
       t.match(jar.access_token_cookie, { httpOnly: true, path: '/', sameSite: 'Lax' }, 'the access JWT cookie\'s attributes')
@@ -115,27 +271,88 @@ browserTest('the cookie demo in Chromium', async (t, browser) => {
       t.match(jar.csrf_refresh_token, { httpOnly: false, path: '/' }, 'the refresh CSRF cookie\'s attributes')
     })
 
-    t.test('the protected call sends the CSRF header and passes', async t => {
-      t.equal(await click(page, 'protected'), '200 {"logged_in_as":"test"}', 'the protected call passes')
+    t.test('the page shows the claims the server verified, and counts down to their expiry', async t => {
+      const claims = await shownClaims(page)
+      t.match(claims, { sub: 'test', type: 'access', fresh: true }, 'the subject, type and freshness of the login\'s token')
+      t.equal(Number(claims.exp) - Number(claims.iat), DEMO_LIFETIME, 'the demo\'s access token lives 30 seconds')
+      const csrfCookie = /csrf_access_token=([^;]+)/.exec(await page.evaluate(() => document.cookie))?.[1]
+      t.equal(claims.csrf, csrfCookie, 'the csrf claim is the value of the readable CSRF cookie')
+      const csrfNote = await page.evaluate(() => document.querySelector('[data-claim="csrf"] .note')?.textContent ?? '')
+      t.match(csrfNote, /the value of cookie csrf_access_token/,
+        'and the page says so')
+      const session = await sessionState(page)
+      t.match(session, { state: 'active', text: 'Signed in as test' }, 'the session shows who is signed in')
+      const seconds = Number(/^(\d+) s$/.exec(session.countdown)?.[1])
+      t.ok(seconds > 0 && seconds <= DEMO_LIFETIME, `the countdown shows the seconds left (${session.countdown})`)
+    })
+
+    t.test('the protected call sends the CSRF header and passes, in green', async t => {
+      const answer = await press(page, 'protected')
+      t.equal(`${answer.badge} ${JSON.stringify(JSON.parse(answer.body))}`, '200 OK {"logged_in_as":"test"}',
+        'the protected call passes')
+      expectPassed(t, answer, 'the protected call')
+    })
+
+    t.test('a call without the CSRF header is refused, in red, and the earlier answer goes', async t => {
+      const answer = await press(page, 'no-csrf')
+      expectRefused(t, answer, '401 Unauthorized', 'FST_JWT_AUTH_CSRF_MISSING', 'the CSRF-less call')
+      t.match(answer.explanation, /another site/, 'the refusal is explained')
+      t.same(await shownResults(page), ['no-csrf-result'], 'the protected call\'s answer is cleared')
+      t.match(await sessionState(page), { state: 'active' }, 'the session is untouched')
     })
 
     t.test('refresh replaces the access cookie and its CSRF cookie', async t => {
       const before = await page.evaluate(() => document.cookie)
+      const claimsBefore = await shownClaims(page)
       t.equal(await click(page, 'refresh'), '200 {"refresh":true}', 'the refresh passes')
       const after = await page.evaluate(() => document.cookie)
       const csrfIn = (cookies: string) => /csrf_access_token=([^;]+)/.exec(cookies)?.[1]
       t.ok(csrfIn(after), 'an access CSRF cookie is there')
       t.not(csrfIn(after), csrfIn(before), 'a new access token, a new CSRF value')
+      const claimsAfter = await shownClaims(page)
+      t.not(claimsAfter.jti, claimsBefore.jti, 'the page shows the new token\'s claims')
+      t.equal(claimsAfter.fresh, false, 'a refreshed token is not fresh')
+      t.equal(claimsAfter.csrf, csrfIn(after), 'its csrf claim is the new CSRF cookie')
       t.equal(await click(page, 'protected'), '200 {"logged_in_as":"test"}', 'the new access cookie works')
     })
 
-    t.test('logout clears every cookie', async t => {
+    t.test('logout clears every cookie, and every earlier answer and claim on the page', async t => {
       t.equal(await click(page, 'logout'), '200 {"logout":true}', 'the logout passes')
+      t.same(await shownResults(page), ['logout-result'], 'only the logout\'s answer is shown')
+      t.same(await shownClaims(page), {}, 'no claims are shown')
+      t.match(await sessionState(page), { state: 'signed-out', text: 'Signed out', countdown: '–' },
+        'the session shows signed out, without a countdown')
       t.equal(await shownCookies(page), '(none)', 'the page sees no cookie')
       t.same(await context.cookies(), [], 'the browser holds no cookie')
       t.match(await click(page, 'protected'), /^401 .*"code":"FST_JWT_AUTH_MISSING_TOKEN"/, 'the protected call is refused')
       t.match(await click(page, 'refresh'), /^401 .*Missing cookie refresh_token_cookie/, 'the refresh is refused')
     })
+  })
+
+  // A lifetime of 3 seconds: the countdown reaches 0 within 3 seconds of the
+  // login, and the refreshed token still has 2 seconds or more for the call
+  // that follows it (iat and exp are whole seconds).
+  t.test('the access token expires: the protected call gets 401, Refresh brings it back', async t => {
+    await context.clearCookies()
+    const { origin } = await startVictim(t, { accessTokenExpires: 3 })
+    await logIn(page, origin)
+    t.match(await sessionState(page), { state: 'active' }, 'signed in')
+    await page.waitForSelector('#session[data-state="expired"]', WAIT)
+    t.match(await sessionState(page), { text: 'Access token expired: press Refresh', countdown: '0 s' },
+      'the countdown reaches 0 and the session says to refresh')
+
+    const expired = await press(page, 'protected')
+    expectRefused(t, expired, '401 Unauthorized', 'FST_JWT_AUTH_TOKEN_EXPIRED', 'the call with the expired token')
+    t.match(expired.explanation, /Refresh/, 'the refusal says what to do')
+
+    const refreshed = await press(page, 'refresh')
+    t.equal(refreshed.badge, '200 OK', 'the refresh passes')
+    expectPassed(t, refreshed, 'the refresh')
+    t.match(await sessionState(page), { state: 'active', text: 'Signed in as test' }, 'the session is active again')
+    t.equal((await shownClaims(page)).fresh, false, 'with a new, not fresh, token')
+    const again = await press(page, 'protected')
+    t.equal(again.badge, '200 OK', 'the protected call passes again')
+    expectPassed(t, again, 'the call after the refresh')
   })
 
   // The double-submit check proven in the browser. The victim is
@@ -179,5 +396,68 @@ browserTest('the cookie demo in Chromium', async (t, browser) => {
     const answer = await attack(page, await startAttacker(t, target), target)
     t.equal(answer.code, 'FST_JWT_AUTH_MISSING_TOKEN', 'no cookie arrived')
     t.equal(victim.transfers(), 0, 'the handler never ran')
+  })
+
+  t.test('the page names the plugin, has a favicon, and loads nothing from elsewhere', async t => {
+    const { page, origin, requests, messages, policy } =
+      await openDemoAt(t, browser, { width: 1280, height: 800, phone: false }, 'protected')
+    t.match(await page.title(), /fastify-jwt-auth/, 'the title names the plugin')
+    t.match(await page.textContent('.brand'), /fastify-jwt-auth/, 'so does the page')
+    const favicon = await page.evaluate(() => document.querySelector('link[rel="icon"]')?.getAttribute('href') ?? '')
+    t.match(favicon, /^data:image\/svg\+xml,/, 'the favicon is inline')
+    t.same(requests.filter(url => !url.startsWith(`${origin}/`) && !url.startsWith('data:')), [],
+      'every request goes to the demo itself')
+    t.match(policy, /default-src 'none'.*connect-src 'self'/, 'a content security policy allows nothing else')
+    t.same(messages.filter(line => /Content Security Policy|page error/.test(line)), [],
+      'the policy blocks none of the page\'s own script and style, and the script throws nothing')
+  })
+
+  t.test('accessibility basics: labels, focus outline, live answers', async t => {
+    const { page } = await openDemoAt(t, browser, { width: 1280, height: 800, phone: false }, 'protected')
+    t.equal(await page.getByLabel('Username').getAttribute('id'), 'username', 'the username field has a label')
+    t.equal(await page.getByLabel('Password').getAttribute('id'), 'password', 'the password field has a label')
+    t.same(await page.$$eval('.result', outputs => outputs.map(output => output.getAttribute('aria-live'))),
+      RESULT_IDS.map(() => 'polite'), 'every answer is announced to screen readers')
+    t.equal(await page.getAttribute('#session-text', 'aria-live'), 'polite', 'so is the session\'s state')
+    // Tab from the password field to the login button: keyboard focus shows.
+    await page.focus('#password')
+    await page.keyboard.press('Tab')
+    const focus = await page.evaluate(() => {
+      const focused = document.activeElement as HTMLElement
+      const style = getComputedStyle(focused)
+      return { id: focused.id, outline: `${style.outlineStyle} ${style.outlineWidth}`, colour: style.outlineColor, background: getComputedStyle(document.body).backgroundColor }
+    })
+    t.match(focus, { id: 'login', outline: 'solid 3px' }, 'the focused button has a visible outline')
+    t.ok(contrastRatio(focus.colour, focus.background) >= 3, 'the outline stands out from the page (3:1 or more)')
+  })
+
+  t.test('desktop and phone: screenshots, no horizontal scrolling, no word broken', async t => {
+    const dir = t.testdir()
+    for (const size of [
+      { name: 'demo-desktop', width: 1280, height: 800, phone: false, button: 'protected' },
+      { name: 'demo-phone', width: 375, height: 740, phone: true, button: 'no-csrf' }
+    ]) {
+      const { page } = await openDemoAt(t, browser, size, size.button)
+      const layout = await page.evaluate(() => ({
+        clientWidth: document.documentElement.clientWidth,
+        scrollWidth: document.documentElement.scrollWidth
+      }))
+      t.equal(layout.clientWidth, size.width, `${size.name}: the page is laid out at the screen's width (viewport meta tag)`)
+      t.ok(layout.scrollWidth <= layout.clientWidth, `${size.name}: nothing sticks out sideways (${layout.scrollWidth} <= ${layout.clientWidth})`)
+
+      const breaking = await page.evaluate(() => [...document.querySelectorAll('body *')].filter(node => {
+        const style = getComputedStyle(node)
+        return style.wordBreak === 'break-all' || style.overflowWrap !== 'normal' || style.hyphens === 'auto'
+      }).map(node => node.tagName))
+      t.same(breaking, [], `${size.name}: no element may break a word`)
+      const wrappedCode = await page.$$eval('code', codes => codes
+        .filter(code => code.getClientRects().length > 1).map(code => code.textContent))
+      t.same(wrappedCode, [], `${size.name}: no identifier is split over two lines`)
+
+      const image = await screenshot(page, dir, size.name)
+      const { width, height } = pngSize(image)
+      t.equal(width, size.width, `${size.name}: the screenshot is a PNG as wide as the screen`)
+      t.ok(height >= size.height, `${size.name}: and at least as tall (${height} px)`)
+    }
   })
 })
