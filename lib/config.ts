@@ -78,6 +78,7 @@ export function resolveConfig (options: FastifyJwtAuthOptions, environment: Envi
 // Settings that are allowed but weaken the protection or do nothing: said out
 // loud, once per registration, since they may come from a forgotten .env.
 const LONG_LEEWAY_SECONDS = 300
+const UNSAFE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE']
 
 function warnAboutRiskySettings (config: AuthJwtConfig, storeGiven: boolean): void {
   const cookies = config.tokenLocation.includes('cookies')
@@ -88,6 +89,16 @@ function warnAboutRiskySettings (config: AuthJwtConfig, storeGiven: boolean): vo
   if (cookies && !config.cookieCsrfProtect) {
     emitConfigWarning('FST_JWT_AUTH_WEAK_SETTING',
       'fastify-jwt-auth: cookieCsrfProtect is off: any site can make a browser send requests with its JWT cookies')
+  }
+  const unchecked = UNSAFE_METHODS.filter(method => !config.csrfMethods.includes(method))
+  if (cookies && config.cookieCsrfProtect && unchecked.length > 0) {
+    emitConfigWarning('FST_JWT_AUTH_WEAK_SETTING',
+      `fastify-jwt-auth: csrfMethods leaves out ${unchecked.join(', ')}: cookie-authenticated requests of those ` +
+      'methods are not CSRF-checked')
+  }
+  if (config.accessTokenExpires === false) {
+    emitConfigWarning('FST_JWT_AUTH_WEAK_SETTING',
+      'fastify-jwt-auth: accessTokenExpires is false: access tokens never expire, and a stolen one works for ever')
   }
   if (config.decodeLeeway > LONG_LEEWAY_SECONDS) {
     emitConfigWarning('FST_JWT_AUTH_WEAK_SETTING',

@@ -30,18 +30,23 @@ const FASTIFY_REGISTER_OPTIONS = new Set(['prefix', 'logLevel', 'logSerializers'
  * likely intended one) and for an option passed as `undefined`.
  */
 export function optionsSetInCode (options: object): Set<OptionName> {
-  const inCode = new Set<OptionName>()
-  for (const [name, value] of Object.entries(options)) {
-    if (FASTIFY_REGISTER_OPTIONS.has(name)) continue
-    if (!KNOWN_OPTIONS.has(name)) {
+  // Unknown names are looked for among the object's own keys (what a typo
+  // makes); known ones anywhere it answers for them (getters, a prototype),
+  // just as the values are read.
+  for (const name of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(name) && !FASTIFY_REGISTER_OPTIONS.has(name)) {
       const meant = closestOption(name)
       throw new ConfigError(`unknown option ${name}` + (meant === undefined ? '' : ` (did you mean ${meant}?)`))
     }
-    if (value === undefined) {
+  }
+  const inCode = new Set<OptionName>()
+  for (const name of OPTION_NAMES) {
+    if (!(name in options)) continue
+    if ((options as Record<string, unknown>)[name] === undefined) {
       throw new ConfigError(`${name} was passed as undefined: give it a value, or leave it out to use the ` +
         'environment or the default')
     }
-    inCode.add(name as OptionName)
+    inCode.add(name)
   }
   if (KEY_MATERIAL_OPTIONS.some(name => inCode.has(name))) {
     for (const name of KEY_MATERIAL_OPTIONS) inCode.add(name)

@@ -95,7 +95,9 @@ function secretKeys (options: KeyOptions, algorithms: Algorithm[]): KeyMaterial 
       `fastify-jwt-auth: secretKey is shorter than ${hashBytes(strongest)} bytes, the hash size of ` +
       `${strongest}; use a longer random secret`)
   }
-  return { signingKey: secret, verifyingKey: secret }
+  // fast-jwt takes a string or a Buffer, not any Uint8Array.
+  const key = typeof secret === 'string' ? secret : Buffer.from(secret)
+  return { signingKey: key, verifyingKey: key }
 }
 
 function asymmetricKeys (options: KeyOptions, algorithms: Algorithm[]): KeyMaterial {
@@ -125,7 +127,8 @@ function asymmetricKeys (options: KeyOptions, algorithms: Algorithm[]): KeyMater
       `need at least ${MIN_RSA_BITS} bits`)
   }
   return {
-    signingKey: privateKey,
+    // fast-jwt takes a string or a Buffer, not any Uint8Array.
+    signingKey: privateKey === undefined || typeof privateKey === 'string' ? privateKey : Buffer.from(privateKey),
     verifyingKey: publicObject.export({ type: 'spki', format: 'pem' }) as string
   }
 }

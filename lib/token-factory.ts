@@ -10,7 +10,7 @@ import type { Algorithm, AuthJwtUserClaims, TokenType } from './options'
 
 /** What `createRefreshToken` (and `createAccessToken`) take. */
 export interface CreateTokenOptions {
-  /** The token's `sub`: a non-empty string or a finite number; it keeps its type through a round trip. */
+  /** The token's `sub`: a non-empty string or a number within ±2^53; it keeps its type through a round trip. */
   subject: string | number
   /** Must be one of `decodeAlgorithms`; defaults to `algorithm`. */
   algorithm?: Algorithm
@@ -116,9 +116,10 @@ export function createTokenFactory (config: AuthJwtConfig): TokenFactory {
 }
 
 function checkSubject (subject: unknown): void {
+  // Beyond 2^53 a number is not exact, and the verifier refuses it.
   const valid = (typeof subject === 'string' && subject !== '') ||
-    (typeof subject === 'number' && Number.isFinite(subject))
-  if (!valid) throw new TypeError('subject must be a non-empty string or a finite number')
+    (typeof subject === 'number' && Math.abs(subject) <= Number.MAX_SAFE_INTEGER)
+  if (!valid) throw new TypeError('subject must be a non-empty string or a finite number within ±2^53')
 }
 
 function checkHeaders (headers: unknown): void {

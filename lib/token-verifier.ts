@@ -77,7 +77,8 @@ export function createTokenVerifier (config: AuthJwtConfig): VerifyToken {
 
 /** Whether `claims` is an object this module returned for a verified token, rather than one built by hand. */
 export function isVerifiedClaims (claims: object): boolean {
-  return (claims as Record<symbol, unknown>)[kVerified] === true
+  // Its own property: an object made to inherit from verified claims is not them.
+  return Object.hasOwn(claims, kVerified)
 }
 
 const DATE_CLAIMS = ['exp', 'nbf', 'iat'] as const
@@ -102,7 +103,8 @@ function createClaimsCheck (config: AuthJwtConfig): (claims: AuthJwtClaims, now:
       }
     }
     const { sub, type, jti, fresh, csrf } = claims
-    if (!((typeof sub === 'string' && sub !== '') || (typeof sub === 'number' && Number.isFinite(sub)))) {
+    // A number beyond 2^53 is not exact: two users' subjects could read as one.
+    if (!((typeof sub === 'string' && sub !== '') || (typeof sub === 'number' && Math.abs(sub) <= Number.MAX_SAFE_INTEGER))) {
       throw invalidTokenError('Invalid "sub" claim')
     }
     if (audiences !== undefined && !isAllowedAudience(claims.aud, audiences)) throw invalidTokenError('Invalid audience')

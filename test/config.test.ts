@@ -334,6 +334,13 @@ t.test('risky or idle settings emit a process warning, once per registration', a
   t.same(await codes({ denylistEnabled: true, tokenInDenylist: () => false }), [], 'a hook with the denylist on is fine')
   t.match(await codes({ denylistEnabled: true, denylistTokenChecks: [] }),
     [/^FST_JWT_AUTH_IDLE_DENYLIST: .*denylistTokenChecks is empty/], 'a denylist that checks no token type')
+  t.match(await codes({ tokenLocation: ['cookies'], csrfMethods: ['POST', 'DELETE'] }),
+    [/^FST_JWT_AUTH_WEAK_SETTING: .*csrfMethods leaves out PUT, PATCH: cookie-authenticated requests/],
+    'csrfMethods without some state-changing methods, with cookies')
+  t.same(await codes({ csrfMethods: ['POST'] }), [], 'csrfMethods narrowed without cookies: nothing to protect')
+  t.match(await codes({ accessTokenExpires: false }),
+    [/^FST_JWT_AUTH_WEAK_SETTING: .*accessTokenExpires is false: access tokens never expire/], 'access tokens without exp')
+  t.same(await codes({ refreshTokenExpires: false }), [], 'refresh tokens without exp are a documented choice')
   t.same(await codes({}), [], 'the defaults warn about nothing')
 })
 

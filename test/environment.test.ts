@@ -78,6 +78,9 @@ t.test('parseEnvironment: integers', async (t) => {
     parseError(t, { AUTHJWT_DECODE_LEEWAY: text }, 'AUTHJWT_DECODE_LEEWAY', /must be a non-negative whole number/)
   }
   parseError(t, { AUTHJWT_COOKIE_MAX_AGE: '1 day' }, 'AUTHJWT_COOKIE_MAX_AGE', /non-negative whole number/)
+  for (const text of ['-1', '1.5', '5s', 'abc']) {
+    parseError(t, { AUTHJWT_DENYLIST_TIMEOUT: text }, 'AUTHJWT_DENYLIST_TIMEOUT', /^AUTHJWT_DENYLIST_TIMEOUT must be a non-negative whole number$/)
+  }
 })
 
 t.test('parseEnvironment: durations, "false" included', async (t) => {

@@ -175,3 +175,23 @@ t.test('key material still comes whole from the environment when none is in code
   t.equal(app.authJwt.getUnverifiedJwtHeaders(app.authJwt.createAccessToken({ subject: 'a' })).alg, 'ES256',
     'algorithm and key from the environment')
 })
+
+t.test('options that come from getters or a prototype count as passed, as their values are read', async (t) => {
+  // The usual cause: a settings class whose getter reads a misspelt variable.
+  class MissingSecret {
+    get secretKey (): string | undefined { return process.env.FASTIFY_JWT_AUTH_TEST_UNSET_VARIABLE }
+  }
+  await expectRegistrationError(t, new MissingSecret(), /^secretKey was passed as undefined/, 'a getter answering undefined')
+  const inherited = Object.create({ secretKey: undefined }) as object
+  await expectRegistrationError(t, inherited, /^secretKey was passed as undefined/, 'an undefined inherited from a prototype')
+
+  class Settings {
+    get secretKey (): string { return SECRET }
+  }
+  t.same([...optionsSetInCode(new Settings())].sort(), [...KEY_MATERIAL_OPTIONS].sort(),
+    'a getter with a value sets the key material in code')
+  t.same([...optionsSetInCode(Object.create({ accesTokenExpires: 60 }) as object)], [],
+    'an unknown name on a prototype is not looked for: typos are own keys')
+  const app = await buildApp(t, new Settings())
+  t.equal(app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'a' })).sub, 'a', 'and the getter\'s secret signs')
+})

@@ -352,3 +352,11 @@ t.test('key material the algorithms do not use is refused: two configurations we
   await expectRegistrationError(t, { secretKey: SECRET_64, privateKey: keys.rsa.privateKey, publicKey: keys.rsa.publicKey },
     /^privateKey and publicKey cannot be used with HS256/, 'both keys next to HS256, both named')
 })
+
+t.test('a Uint8Array secret or private key works like a Buffer', async (t) => {
+  const secret = await build(t, { secretKey: new Uint8Array(Buffer.from(SECRET_64)) })
+  t.equal(secret.authJwt.decodeToken(secret.authJwt.createAccessToken({ subject: 'a' })).sub, 'a', 'a Uint8Array HMAC secret signs and verifies')
+  const privateKey = await build(t, { algorithm: 'ES256', privateKey: new Uint8Array(Buffer.from(keys.ecP256.privateKey)) })
+  t.equal(privateKey.authJwt.decodeToken(privateKey.authJwt.createAccessToken({ subject: 'b' })).sub, 'b',
+    'a Uint8Array PEM private key signs and verifies')
+})

@@ -309,6 +309,7 @@ t.test('the standard claims must have their types', async (t) => {
     ['sub: object', { sub: { id: 1 } }],
     ['sub: array', { sub: ['a'] }],
     ['sub: 1e999', raw('{"sub":1e999}')],
+    ['sub: beyond 2^53, no longer exact', raw('{"sub":9007199254740993}')],
     ['type: unknown', { sub: 'a', type: 'id' }],
     ['type: null', { sub: 'a', type: null }],
     ['type: ACCESS', { sub: 'a', type: 'ACCESS' }],

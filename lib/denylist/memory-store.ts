@@ -27,6 +27,7 @@ const DEFAULT_MAX_ENTRIES_PER_SUBJECT = 100
 // A fixed text: the 500 reaches clients, and the limit would tell an attacker
 // how many revocations fill the store.
 const FULL_MESSAGE = 'The denylist is full: revocation refused'
+const NO_IDENTITY_MESSAGE = "The denylist lookup needs the token's subject and iat: has(jti, { subject, issuedAt })"
 
 /** What the store holds for one subject. */
 interface SubjectRevocations {
@@ -118,7 +119,11 @@ export function createMemoryDenylist (options: MemoryDenylistOptions = {}): Deny
   function forgetEntry (jti: string): void {
     entries.delete(jti)
     const owner = owners.get(jti)
-    if (owner === undefined) return
+    if (owner !== undefined) detach(jti, owner)
+  }
+
+  /** Takes `jti` off its subject's list; its entry, if any, stays as a plain one. */
+  function detach (jti: string, owner: SubjectRevocations): void {
     owners.delete(jti)
     owner.listed.delete(jti)
     forgetSubjectIfEmpty(owner)
@@ -199,7 +204,14 @@ export function createMemoryDenylist (options: MemoryDenylistOptions = {}): Deny
 
       const current = entries.get(jti)
       if (current !== undefined) {
-        // Already listed: keep the later expiry (null, forever, wins).
+        // Already listed. An issuer whose jtis repeat can name it for another
+        // token: then it is kept by jti alone, so that no fold of either
+        // subject can take it away.
+        const owner = owners.get(jti)
+        if (owner !== undefined && (token === undefined || owner.subject !== token.subject)) {
+          detach(jti, owner)
+        }
+        // Keep the later expiry (null, forever, wins).
         if (current < at) setEntry(jti, at)
         return
       }
@@ -233,7 +245,12 @@ export function createMemoryDenylist (options: MemoryDenylistOptions = {}): Deny
     },
 
     async has (jti: string, token?: TokenIdentity): Promise<boolean> {
-      if (token === undefined) return lookupNow(jti)
+      if (token === undefined) {
+        // A folded revocation is kept under its subject, not its jti: without
+        // the token's identity the lookup could answer "not revoked" for it.
+        if (cutoffs > 0) throw new DenylistError(NO_IDENTITY_MESSAGE)
+        return lookupNow(jti)
+      }
       assertTokenIdentity(token)
       return lookupNow(jti, token.subject, token.issuedAt)
     },

@@ -127,8 +127,8 @@ export function createRedisDenylist (client: RedisLike, options: RedisDenylistOp
       // the other instances, whose clocks may run behind this one's. Keeping
       // a revocation a little longer costs nothing.
       const ttl = expiresAt === null ? Infinity : Math.ceil(expiresAt * 1000 - Date.now()) + CLOCK_SKEW_MARGIN_MS
-      // An expired token is refused by verification already: nothing to keep.
-      if (ttl <= CLOCK_SKEW_MARGIN_MS) return
+      // Expired over a minute ago: refused by every instance's verification already.
+      if (ttl <= 0) return
       if (ttl > MAX_TTL_MS) {
         // null, or too far off for an exact TTL: forever. A plain SET also
         // clears any expiry the key had, so forever wins.

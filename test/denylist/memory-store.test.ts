@@ -490,10 +490,36 @@ t.test('lookups that cannot use a cut-off', async (t) => {
   await store.add('a1', SECOND + 60, of('alice', SECOND - 10))
   await store.add('a2', SECOND + 60, of('alice', SECOND - 10))
   await store.add('b1', SECOND + 60, of('bob', SECOND - 10))
-  t.equal(await store.has('a1'), false, 'without the token, a folded jti is not seen: the plugin always passes it')
-  t.equal(await store.has('a1', of('alice', SECOND - 10)), true, 'with it, it is')
-  t.equal(await store.has('b1'), true, 'a listed jti is seen without the token')
+  // A hook calling has(jti) alone would read "not revoked" for a folded jti.
+  await t.rejects(store.has('a1'), { constructor: DenylistError, message: /needs the token's subject and iat/ },
+    'once any subject has a cut-off, has(jti) without the token fails closed instead of answering false')
+  await t.rejects(store.has('b1'), DenylistError, 'for every jti: the store cannot tell which ones were folded')
+  t.equal(await store.has('a1', of('alice', SECOND - 10)), true, 'with the token, the folded jti is revoked')
+  t.equal(await store.has('b1', of('bob', SECOND - 10)), true, 'a listed jti is revoked')
   t.equal(await store.has('b2', of('bob', SECOND - 20)), false, 'bob has listed entries but no cut-off')
+
+  const fresh = createMemoryDenylist({ maxEntriesPerSubject: 1 })
+  await fresh.add('c1', SECOND + 60, of('carol', SECOND - 10))
+  t.equal(await fresh.has('c1'), true, 'with no cut-off anywhere, has(jti) alone still answers')
+})
+
+t.test('a jti named again for another subject is kept by jti alone: no fold can take it away', async (t) => {
+  // An issuer whose jtis repeat (a per-user counter, one session id on two tokens).
+  fakeClock(t, START)
+  const store = createMemoryDenylist({ maxEntriesPerSubject: 1 })
+  await store.add('shared', SECOND + 60, of('bob', SECOND - 10))
+  await store.add('shared', SECOND + 60, of('alice', SECOND - 10))
+  await store.add('alice-1', SECOND + 60, of('alice', SECOND - 5))
+  await store.add('alice-2', SECOND + 60, of('alice', SECOND - 5))
+  t.equal(await store.has('shared', of('bob', SECOND - 10)), true, "bob's revocation survives alice's fold")
+  await store.add('bob-1', SECOND + 60, of('bob', SECOND - 5))
+  await store.add('bob-2', SECOND + 60, of('bob', SECOND - 5))
+  t.equal(await store.has('shared', of('alice', SECOND - 10)), true, "and alice's survives bob's")
+  await store.add('plain', SECOND + 60, of('dave', SECOND - 10))
+  await store.add('plain', SECOND + 60)
+  await store.add('dave-1', SECOND + 60, of('dave', SECOND - 5))
+  await store.add('dave-2', SECOND + 60, of('dave', SECOND - 5))
+  t.equal(await store.has('plain', of('erin', SECOND)), true, 'named again without a subject: kept by jti alone too')
 })
 
 t.test('when full with many subjects, add refuses; folds and covered revocations still go through', async (t) => {

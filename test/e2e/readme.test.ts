@@ -19,7 +19,7 @@ import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -125,9 +125,16 @@ async function answer (response: Response): Promise<{ statusCode: number, header
   return { statusCode: response.status, headers: Object.fromEntries(response.headers), json: () => JSON.parse(body) }
 }
 
-/** A directory holding `files` and a tsconfig.json mapping `fastify-jwt-auth` to the repository's index.ts. */
+/**
+ * A directory holding `files` and a tsconfig.json mapping `fastify-jwt-auth`
+ * to the built package in dist/ (`npm test` builds it first), as an install
+ * would: the program then runs what users run, and loads none of the sources
+ * through another loader, whose coverage would not fit the test runner's.
+ */
 function programDirectory (t: Test, files: Record<string, string>): string {
-  const tsconfig = { compilerOptions: { paths: { 'fastify-jwt-auth': [join(ROOT, 'index.ts')] } } }
+  const built = join(ROOT, 'dist', 'index.js')
+  if (!existsSync(built)) throw new Error('dist/ is not built: run `npm run build` first (npm test does)')
+  const tsconfig = { compilerOptions: { paths: { 'fastify-jwt-auth': [built] } } }
   return t.testdir({ ...files, 'tsconfig.json': JSON.stringify(tsconfig) })
 }
 

@@ -534,6 +534,10 @@ t.test('revokeToken', async t => {
     await app.authJwt.revokeToken({ ...verified })
     t.same(added, [[verified.jti, verified.exp]], 'a copy of verified claims is revoked by jti and exp')
     t.same(addedTokens, [undefined], 'but without an identity: only the verifier\'s own claims carry one')
+    const own = (value: unknown) => ({ value, enumerable: true })
+    const inheriting = Object.create(verified, { jti: own('inheriting'), sub: own('erin'), iat: own(1) }) as AuthJwtClaims
+    await app.authJwt.revokeToken(inheriting)
+    t.same(addedTokens[1], undefined, 'an object that inherits from verified claims is built by hand too')
     t.same((await app.inject({ url: '/required', headers: bearer(app.authJwt.createAccessToken({ subject: 'alice' })) })).statusCode,
       200, 'the subject\'s other tokens are untouched')
   })
