@@ -17,9 +17,13 @@ export const TOKEN_LOCATIONS = ['headers', 'cookies', 'query', 'json'] as const
 export const TOKEN_TYPES = ['access', 'refresh'] as const
 export const SAMESITE_VALUES = ['strict', 'lax', 'none'] as const
 
+/** A signing algorithm: HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512 or EdDSA (`none` never). */
 export type Algorithm = typeof ALGORITHMS[number]
+/** Where a request may carry its token. */
 export type TokenLocation = typeof TOKEN_LOCATIONS[number]
+/** The `type` claim of the plugin's tokens. */
 export type TokenType = typeof TOKEN_TYPES[number]
+/** The SameSite attribute of the plugin's cookies. */
 export type SameSite = typeof SAMESITE_VALUES[number]
 
 /**
@@ -187,6 +191,7 @@ export type OptionName = keyof typeof optionsSchema.properties
 /** The claims of a verified token. Extend `AuthJwtUserClaims` to type your own. */
 export interface AuthJwtUserClaims {}
 
+/** The registered and plugin claims of a verified token. */
 export interface JwtClaims {
   sub: string | number
   iat?: number
@@ -201,8 +206,14 @@ export interface JwtClaims {
   aud?: string | string[]
 }
 
+/** The claims of a verified token as the plugin hands them out (frozen): its own, yours, and any other. */
 export type AuthJwtClaims = JwtClaims & AuthJwtUserClaims & Record<string, unknown>
 
+/**
+ * A revocation rule of your own (`tokenInDenylist`): `true` refuses the token.
+ * Throwing, rejecting, answering anything but a boolean or taking longer than
+ * `denylistTimeout` fails the request with a 500: nobody gets in.
+ */
 export type TokenInDenylist = (claims: AuthJwtClaims, request: FastifyRequest) => boolean | Promise<boolean>
 
 type SchemaOptions = Static<typeof optionsSchema>
