@@ -1,6 +1,5 @@
 // Turns the registration options and the environment into one checked,
 // complete configuration. Every problem is a ConfigError naming the setting.
-import type { TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { checkCookiePrefixes } from './cookie-prefixes'
 import { createMemoryDenylist } from './denylist/memory-store'
@@ -13,6 +12,8 @@ import {
   DEFAULTS,
   durationSeconds,
   environmentName,
+  envKindOf,
+  hintOf,
   optionsSchema,
   type FastifyJwtAuthOptions,
   type OptionName,
@@ -116,7 +117,7 @@ function warnAboutRiskySettings (config: AuthJwtConfig, storeGiven: boolean): vo
 
 // Options whose value may be a duration string, turned into seconds here.
 const DURATION_OPTIONS = (Object.keys(optionsSchema.properties) as OptionName[])
-  .filter(name => ['seconds', 'lifetime'].includes((optionsSchema.properties[name] as TSchema & { env: string }).env))
+  .filter(name => ['seconds', 'lifetime'].includes(envKindOf(name)))
 
 /** Forgiving spellings that mean one thing: `Lax`, `post`, a single location, `'15m'`. */
 function normalize (options: LooseOptions): void {
@@ -141,8 +142,7 @@ function validate (options: LooseOptions, fromEnvironment: Set<OptionName>): voi
     if (ALGORITHM_OPTIONS.has(name) && typeof value === 'string' && value.toLowerCase() === 'none') {
       throw new ConfigError(`${name}${where}: the "none" algorithm is never allowed`)
     }
-    const hint = (optionsSchema.properties[name] as TSchema & { hint: string }).hint
-    throw new ConfigError(`${name}${where} must be ${hint}`)
+    throw new ConfigError(`${name}${where} must be ${hintOf(name)}`)
   }
   if (options.tokenInDenylist !== undefined && typeof options.tokenInDenylist !== 'function') {
     throw new ConfigError('tokenInDenylist must be a function (claims, request) => boolean | Promise<boolean>')

@@ -1,17 +1,17 @@
 // Reads the AUTHJWT_* variables (process environment, then a `.env` file in the
 // working directory) with @fastify/env, and turns their text into option values.
 import fastifyEnv from '@fastify/env'
-import { Type, type TSchema } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { ConfigError } from './errors'
 import { KEY_MATERIAL_OPTIONS, optionsSetInCode } from './explicit-options'
-import { durationSeconds, environmentName, optionsSchema, type EnvKind, type OptionName } from './options'
+import { durationSeconds, environmentName, envKindOf, optionsSchema, type EnvKind, type OptionName } from './options'
 
 type RawEnvironment = Partial<Record<string, string>>
 export type EnvironmentOptions = Partial<Record<OptionName, unknown>>
 
 const envOptions = (Object.keys(optionsSchema.properties) as OptionName[])
-  .filter(name => envKind(optionsSchema.properties[name]) !== 'none')
+  .filter(name => envKindOf(name) !== 'none')
 
 // `BLACKLIST` is the name the Python originals use.
 const ALIASES: Record<string, string> = {
@@ -37,10 +37,6 @@ const ONE_SOURCE_GROUPS: ReadonlyArray<readonly string[]> = [
   KEY_MATERIAL_OPTIONS.map(environmentName),
   [environmentName('denylistEnabled'), ...Object.keys(ALIASES)]
 ]
-
-function envKind (schema: TSchema): EnvKind {
-  return (schema as TSchema & { env: EnvKind }).env
-}
 
 /**
  * Reads the environment through @fastify/env, registered in a context of its
@@ -103,7 +99,7 @@ export function parseEnvironment (raw: RawEnvironment, setInCode: ReadonlySet<Op
     const variable = environmentName(name)
     const text = env[variable]
     if (text === undefined || setInCode.has(name)) continue
-    options[name] = convert(text, envKind(optionsSchema.properties[name]), source[variable] ?? variable)
+    options[name] = convert(text, envKindOf(name), source[variable] ?? variable)
   }
   return options
 }

@@ -277,6 +277,26 @@ export const DEFAULTS = Object.freeze(Object.fromEntries(Object.entries(optionsS
   .map(([name, schema]) => [name, Object.freeze((schema as { default: unknown }).default)])
 )) as { readonly [K in DefaultedOption]: ResolvedValue<K> }
 
+/** How the option is read from its environment variable. */
+export function envKindOf (name: OptionName): EnvKind {
+  return (optionsSchema.properties[name] as TSchema & { env: EnvKind }).env
+}
+
+/** The end of the sentence "<option> must be …" for the option's configuration errors. */
+export function hintOf (name: OptionName): string {
+  return (optionsSchema.properties[name] as TSchema & { hint: string }).hint
+}
+
+/**
+ * Whether `value` can be a token's `sub`: a non-empty string, or a number
+ * within ±2^53 (beyond, numbers are no longer exact: two users' subjects
+ * could read as one). Tokens are created, verified and revoked by this rule.
+ */
+export function isSubject (value: unknown): value is string | number {
+  return (typeof value === 'string' && value !== '') ||
+    (typeof value === 'number' && Math.abs(value) <= Number.MAX_SAFE_INTEGER)
+}
+
 /** `secretKey` → `AUTHJWT_SECRET_KEY`. */
 export function environmentName (name: string): string {
   return 'AUTHJWT_' + name.replace(/[A-Z]/g, letter => '_' + letter).toUpperCase()

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { createSigner } from 'fast-jwt'
 import type { AuthJwtConfig } from './config'
 import { ConfigError } from './errors'
-import type { Algorithm, AuthJwtUserClaims, TokenType } from './options'
+import { isSubject, type Algorithm, type AuthJwtUserClaims, type TokenType } from './options'
 
 /** What `createRefreshToken` (and `createAccessToken`) take. */
 export interface CreateTokenOptions {
@@ -116,10 +116,7 @@ export function createTokenFactory (config: AuthJwtConfig): TokenFactory {
 }
 
 function checkSubject (subject: unknown): void {
-  // Beyond 2^53 a number is not exact, and the verifier refuses it.
-  const valid = (typeof subject === 'string' && subject !== '') ||
-    (typeof subject === 'number' && Math.abs(subject) <= Number.MAX_SAFE_INTEGER)
-  if (!valid) throw new TypeError('subject must be a non-empty string or a finite number within ±2^53')
+  if (!isSubject(subject)) throw new TypeError('subject must be a non-empty string or a finite number within ±2^53')
 }
 
 function checkHeaders (headers: unknown): void {

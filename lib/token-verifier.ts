@@ -10,7 +10,7 @@ import { createVerifier, TokenError } from 'fast-jwt'
 import { ClaimsCache, freezeClaims } from './claims-cache'
 import type { AuthJwtConfig } from './config'
 import { expiredTokenError, invalidTokenError, type JWTDecodeError } from './errors'
-import type { AuthJwtClaims } from './options'
+import { isSubject, type AuthJwtClaims } from './options'
 
 /** Longer tokens are refused before anything is decoded. */
 export const MAX_TOKEN_LENGTH = 16 * 1024
@@ -103,10 +103,7 @@ function createClaimsCheck (config: AuthJwtConfig): (claims: AuthJwtClaims, now:
       }
     }
     const { sub, type, jti, fresh, csrf } = claims
-    // A number beyond 2^53 is not exact: two users' subjects could read as one.
-    if (!((typeof sub === 'string' && sub !== '') || (typeof sub === 'number' && Math.abs(sub) <= Number.MAX_SAFE_INTEGER))) {
-      throw invalidTokenError('Invalid "sub" claim')
-    }
+    if (!isSubject(sub)) throw invalidTokenError('Invalid "sub" claim')
     if (audiences !== undefined && !isAllowedAudience(claims.aud, audiences)) throw invalidTokenError('Invalid audience')
     if (issuer !== undefined && claims.iss !== issuer) throw invalidTokenError('Invalid issuer')
     if (type !== undefined && type !== 'access' && type !== 'refresh') throw invalidTokenError('Invalid "type" claim')

@@ -9,6 +9,9 @@ import {
   ALGORITHMS,
   DEFAULTS,
   durationSeconds,
+  envKindOf,
+  hintOf,
+  isSubject,
   environmentName,
   optionsSchema,
   SAMESITE_VALUES,
@@ -106,4 +109,20 @@ t.test('durationSeconds reads the durations people write', async (t) => {
     ['15min', undefined], ['m', undefined], ['', undefined]
   ]
   for (const [text, seconds] of read) t.equal(durationSeconds(text), seconds, `${JSON.stringify(text)} → ${String(seconds)}`)
+})
+
+t.test('isSubject: a non-empty string, or a number within ±2^53', async (t) => {
+  for (const value of ['alice', 'x', 0, -1, 1.5, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER]) {
+    t.equal(isSubject(value), true, `${typeof value} ${String(value)} is a subject`)
+  }
+  for (const value of ['', 2 ** 53 + 2, -(2 ** 60), NaN, Infinity, null, undefined, true, {}, ['a'], 10n]) {
+    t.equal(isSubject(value), false, `${typeof value} ${String(value)} is not`)
+  }
+})
+
+t.test('envKindOf and hintOf read the option schema', async (t) => {
+  t.equal(envKindOf('accessTokenExpires'), 'lifetime', 'a token lifetime')
+  t.equal(envKindOf('decodeLeeway'), 'seconds', 'seconds')
+  t.equal(envKindOf('tokenInDenylist'), 'none', 'never from the environment')
+  t.equal(hintOf('cookieSamesite'), 'one of strict, lax, none', "the end of 'cookieSamesite must be …'")
 })

@@ -1,3 +1,5 @@
+import { isSubject } from '../options'
+
 /**
  * Who a token belongs to and when it was issued: its `sub` and `iat`. The
  * plugin hands it to the store with every revocation and lookup, so that a
@@ -68,7 +70,7 @@ export function assertExpiresAt (expiresAt: unknown): asserts expiresAt is numbe
 
 /**
  * Throws a TypeError unless `token` holds what the verifier accepts as `sub`
- * (a non-empty string or a finite number) and as `iat` (a finite number, or
+ * (a non-empty string or a number within ±2^53) and as `iat` (a finite number, or
  * absent).
  */
 export function assertTokenIdentity (token: unknown): asserts token is TokenIdentity {
@@ -76,8 +78,8 @@ export function assertTokenIdentity (token: unknown): asserts token is TokenIden
     throw new TypeError('token must be an object with the token\'s subject and issuedAt')
   }
   const { subject, issuedAt } = token as Record<string, unknown>
-  if (!((typeof subject === 'string' && subject !== '') || (typeof subject === 'number' && Number.isFinite(subject)))) {
-    throw new TypeError('token.subject must be the token\'s sub: a non-empty string or a finite number')
+  if (!isSubject(subject)) {
+    throw new TypeError('token.subject must be the token\'s sub: a non-empty string or a finite number within ±2^53')
   }
   if (issuedAt !== undefined && (typeof issuedAt !== 'number' || !Number.isFinite(issuedAt))) {
     throw new TypeError('token.issuedAt must be the token\'s iat: a finite number of epoch seconds, or absent')

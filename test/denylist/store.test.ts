@@ -35,6 +35,7 @@ t.test('assertTokenIdentity: the sub and iat the verifier accepts', async t => {
     ['an empty subject', { subject: '' }, /^token\.subject/],
     ['a NaN subject', { subject: NaN }, /^token\.subject/],
     ['an infinite subject', { subject: Infinity }, /^token\.subject/],
+    ['a subject beyond 2^53, which the verifier refuses', { subject: 2 ** 53 + 2 }, /^token\.subject/],
     ['an object subject', { subject: { id: 'secret-subject' } }, /^token\.subject/],
     ['a string issuedAt', { subject: 'secret-subject', issuedAt: '5' }, /^token\.issuedAt/],
     ['a NaN issuedAt', { subject: 'secret-subject', issuedAt: NaN }, /^token\.issuedAt/],
