@@ -12,6 +12,8 @@ import { readEnvironment } from './lib/environment'
 import { kGuards, type InstanceGuards } from './lib/exported-guards'
 import { createAuthenticate, createGuard } from './lib/guards'
 import { createInstanceApi } from './lib/instance-api'
+import { addJwksRoute } from './lib/keys/jwks-route'
+import { createKeySource } from './lib/keys/key-setup'
 import type { FastifyJwtAuthOptions } from './lib/options'
 import { RequestAuthJwt, type RequestAuthJwtParts } from './lib/request-auth-jwt'
 import { kClaims, kRequestAuthJwt, kToken, type RequestState } from './lib/request-state'
@@ -26,7 +28,8 @@ async function fastifyJwtAuthPlugin (fastify: FastifyInstance, options: FastifyJ
     await fastify.register(fastifyCookie)
   }
 
-  const verifyToken = createTokenVerifier(config)
+  const keySource = createKeySource(config.keySetup, config, fastify.log)
+  const verifyToken = createTokenVerifier(config, keySource)
   // One timer bounds every denylist call of this instance: lookups and revocations.
   const withDenylistDeadline = createDeadlineWatch(DENYLIST_TICK_MS)
   const { findToken, missingTokenError } = createTokenFinder(config)
@@ -36,8 +39,14 @@ async function fastifyJwtAuthPlugin (fastify: FastifyInstance, options: FastifyJ
     verifyToken,
     checkDenylist: createDenylistCheck(config, withDenylistDeadline)
   })
-  const api = createInstanceApi(config, createTokenFactory(config), verifyToken, withDenylistDeadline)
-  const parts: RequestAuthJwtParts = { api, authenticate, cookies: createCookieHelpers(config, verifyToken) }
+  const api = createInstanceApi(config, createTokenFactory(config, keySource), verifyToken, withDenylistDeadline, keySource)
+  const parts: RequestAuthJwtParts = { api, authenticate, cookies: createCookieHelpers(config, api.decodeToken) }
+  if ('refresh' in keySource) {
+    // The issuer's keys are in hand before the first request, when it answers;
+    // when it does not, the guards fetch them later and the app still starts.
+    fastify.addHook('onReady', keySource.refresh)
+  }
+  if (config.jwksRoute !== false) addJwksRoute(fastify, config.jwksRoute, api)
 
   const guards: InstanceGuards = Object.freeze({
     access: createGuard(authenticate, 'access'),
@@ -100,6 +109,7 @@ export {
   CSRFError,
   DenylistError,
   FreshTokenRequired,
+  JwksError,
   InvalidHeaderError,
   JWTDecodeError,
   MissingTokenError,
@@ -113,6 +123,8 @@ export type { DenylistStore, MemoryDenylistOptions, RedisDenylistOptions, RedisL
 export type { AuthJwt } from './lib/instance-api'
 export type { RequestAuthJwt } from './lib/request-auth-jwt'
 export type { CreateAccessTokenOptions, CreateTokenOptions } from './lib/token-factory'
+export type { JwkSet, PublicJwk } from './lib/keys/jwk'
+export type { KeyOption } from './lib/keys/key-set'
 export type {
   Algorithm,
   AuthJwtClaims,

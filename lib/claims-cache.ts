@@ -100,6 +100,15 @@ export class ClaimsCache<V> {
     this.#oldest = (slot + 1) % this.#keys.length
   }
 
+  /** Forgets every entry: the keys that verified them may be gone. */
+  clear (): void {
+    this.#entries.clear()
+    this.#keys.fill(undefined)
+    this.#oldest = 0
+    this.#count = 0
+    this.#bytes = 0
+  }
+
   get size (): number {
     return this.#entries.size
   }

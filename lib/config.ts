@@ -7,7 +7,7 @@ import type { DenylistStore } from './denylist/store'
 import type { EnvironmentOptions } from './environment'
 import { ConfigError } from './errors'
 import { optionsSetInCode } from './explicit-options'
-import { resolveKeys, type KeyMaterial } from './keys'
+import { resolveKeySetup, type KeySetup } from './keys/key-setup'
 import {
   DEFAULTS,
   durationSeconds,
@@ -24,7 +24,8 @@ import {
 import { emitConfigWarning } from './warnings'
 
 export type AuthJwtConfig = ResolvedOptions & {
-  keys: KeyMaterial
+  /** Where keys come from: one key, a key set, or a remote JWKS. */
+  keySetup: KeySetup
   /** undefined: check `denylistStore`. */
   tokenInDenylist?: TokenInDenylist
   /** undefined only when `tokenInDenylist` is set and no store was given. */
@@ -53,13 +54,7 @@ export function resolveConfig (options: FastifyJwtAuthOptions, environment: Envi
   validate(merged, fromEnvironment)
   const checked = merged as FastifyJwtAuthOptions
 
-  const algorithm = checked.algorithm ?? DEFAULTS.algorithm
-  const decodeAlgorithms = unique(checked.decodeAlgorithms ?? [algorithm])
-  if (!decodeAlgorithms.includes(algorithm)) {
-    const which = checked.algorithm === undefined ? `algorithm (default ${algorithm})` : `algorithm ${algorithm}`
-    throw new ConfigError(`${which} must be one of decodeAlgorithms (${decodeAlgorithms.join(', ')})`)
-  }
-  const keys = resolveKeys(checked, decodeAlgorithms)
+  const { setup: keySetup, decodeAlgorithms } = resolveKeySetup(checked)
 
   const resolved: AuthJwtConfig = {
     ...DEFAULTS,
@@ -67,7 +62,7 @@ export function resolveConfig (options: FastifyJwtAuthOptions, environment: Envi
     ...withoutUndefined(checked) as Partial<ResolvedOptions>,
     decodeAlgorithms,
     tokenLocation: unique(checked.tokenLocation as TokenLocation[] ?? DEFAULTS.tokenLocation),
-    keys,
+    keySetup,
     // With a hook of its own and no store, there is nothing to write revocations to.
     denylistStore: checked.denylistStore ?? (checked.tokenInDenylist === undefined ? createMemoryDenylist() : undefined)
   }

@@ -107,10 +107,11 @@ export function parseEnvironment (raw: RawEnvironment, setInCode: ReadonlySet<Op
 function convert (text: string, kind: EnvKind, variable: string): unknown {
   const value = text.trim()
   switch (kind) {
-    case 'boolean':
-      if (/^(true|1|yes|on)$/i.test(value)) return true
-      if (/^(false|0|no|off)$/i.test(value)) return false
-      throw new ConfigError(`${variable} must be true or false`)
+    case 'boolean': {
+      const flag = booleanOf(value)
+      if (flag === undefined) throw new ConfigError(`${variable} must be true or false`)
+      return flag
+    }
     case 'integer':
       return wholeNumber(value, variable)
     case 'seconds':
@@ -123,12 +124,30 @@ function convert (text: string, kind: EnvKind, variable: string): unknown {
       const items = list(value, variable)
       return items.length === 1 ? items[0] : items
     }
+    case 'json':
+      try {
+        return JSON.parse(text)
+      } catch {
+        // The parser's message quotes the text, which may hold a key.
+        throw new ConfigError(`${variable} must be JSON`)
+      }
+    case 'booleanOrPath': {
+      const flag = value.startsWith('/') ? value : booleanOf(value)
+      if (flag === undefined) throw new ConfigError(`${variable} must be true, false, or a path starting with "/"`)
+      return flag
+    }
     case 'key':
       // A PEM key in a one-line variable usually comes with its newlines escaped.
       return text.includes('\n') ? text : text.replace(/\\n/g, '\n')
     default:
       return text
   }
+}
+
+function booleanOf (value: string): boolean | undefined {
+  if (/^(true|1|yes|on)$/i.test(value)) return true
+  if (/^(false|0|no|off)$/i.test(value)) return false
+  return undefined
 }
 
 function seconds (value: string, variable: string): number {

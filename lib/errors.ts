@@ -17,6 +17,7 @@ export type AuthJwtErrorCode =
   | 'FST_JWT_AUTH_CSRF_MISMATCH'
   | 'FST_JWT_AUTH_DENYLIST_FAILED'
   | 'FST_JWT_AUTH_CONFIG'
+  | 'FST_JWT_AUTH_JWKS_FAILED'
 
 // RFC 6750 §3: no token presented → a bare challenge; a token presented but
 // refused → error="invalid_token", so clients know to refresh or log in again.
@@ -119,6 +120,17 @@ export class CSRFError extends AuthJwtError {
 export class DenylistError extends AuthJwtError {
   constructor (message: string, options?: ErrorOptions) {
     super('FST_JWT_AUTH_DENYLIST_FAILED', 500, message, options)
+  }
+}
+
+/**
+ * 500 `FST_JWT_AUTH_JWKS_FAILED`: the remote JWKS (`jwksUrl`) could not be
+ * fetched and no key in hand fits the token, so nobody gets in; the cause is
+ * kept for the logs only.
+ */
+export class JwksError extends AuthJwtError {
+  constructor (message: string, options?: ErrorOptions) {
+    super('FST_JWT_AUTH_JWKS_FAILED', 500, message, options)
   }
 }
 

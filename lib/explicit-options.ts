@@ -13,7 +13,7 @@ import { optionsSchema, type OptionName } from './options'
  * so when any of them is passed in code, none is read from the environment.
  */
 export const KEY_MATERIAL_OPTIONS: readonly OptionName[] = [
-  'secretKey', 'privateKey', 'publicKey', 'algorithm', 'decodeAlgorithms'
+  'secretKey', 'privateKey', 'publicKey', 'algorithm', 'decodeAlgorithms', 'keys', 'jwksUrl'
 ]
 
 const OPTION_NAMES = Object.keys(optionsSchema.properties) as OptionName[]

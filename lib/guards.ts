@@ -1,16 +1,16 @@
 // The checks every guard runs, cheapest and most telling first: find the token → CSRF
 // present → verify → token type → freshness → CSRF match → denylist.
-// Synchronous unless the denylist has to be awaited: a guarded route without
-// a denylist allocates no promise.
+// Synchronous unless the denylist (or a remote key still to be fetched) has
+// to be awaited: a guarded route without a denylist allocates no promise.
 import type { FastifyRequest, preHandlerHookHandler } from 'fastify'
 import { checkCsrfMatch } from './csrf'
 import type { CheckDenylist } from './denylist/check'
 import { AccessTokenRequired, FreshTokenRequired, RefreshTokenRequired } from './errors'
 import type { AuthJwtClaims, TokenType } from './options'
 import { kClaims, kToken, type RequestState } from './request-state'
-import type { FindToken } from './token-locations'
+import type { FindToken, FoundToken } from './token-locations'
 import type { MissingTokenError } from './errors'
-import type { VerifyToken } from './token-verifier'
+import { verifyWhenKeyLoaded, type VerifyToken } from './token-verifier'
 
 /** What a guard asks of the request's token. */
 export type Requirement = 'access' | 'optional' | 'refresh' | 'fresh'
@@ -28,14 +28,8 @@ interface AuthenticateParts {
 export function createAuthenticate (parts: AuthenticateParts): Authenticate {
   const { findToken, missingTokenError, verifyToken, checkDenylist } = parts
 
-  return function authenticate (request, requirement) {
-    const type: TokenType = requirement === 'refresh' ? 'refresh' : 'access'
-    const found = findToken(request, type)
-    if (found === undefined) {
-      if (requirement === 'optional') return undefined
-      throw missingTokenError(type)
-    }
-    const claims = verifyToken(found.token)
+  function check (request: FastifyRequest, requirement: Requirement, found: FoundToken, claims: AuthJwtClaims,
+    type: TokenType): Promise<void> | undefined {
     checkType(claims, type)
     if (requirement === 'fresh' && !isFresh(claims)) throw new FreshTokenRequired()
     if (found.csrf !== undefined) checkCsrfMatch(found.csrf, claims.csrf)
@@ -45,6 +39,19 @@ export function createAuthenticate (parts: AuthenticateParts): Authenticate {
       return undefined
     }
     return pending.then(() => keep(request, claims, found.token))
+  }
+
+  return function authenticate (request, requirement) {
+    const type: TokenType = requirement === 'refresh' ? 'refresh' : 'access'
+    const found = findToken(request, type)
+    if (found === undefined) {
+      if (requirement === 'optional') return undefined
+      throw missingTokenError(type)
+    }
+    const claims = verifyWhenKeyLoaded(verifyToken, found.token)
+    // A promise only while a remote key set fetches the token's key.
+    if (claims instanceof Promise) return claims.then(loaded => check(request, requirement, found, loaded, type))
+    return check(request, requirement, found, claims, type)
   }
 }
 

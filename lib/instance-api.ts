@@ -3,9 +3,18 @@ import { createDecoder } from 'fast-jwt'
 import type { AuthJwtConfig } from './config'
 import type { WithDeadline } from './denylist/deadlines'
 import { ConfigError, DenylistError, invalidTokenError } from './errors'
+import type { JwkSet } from './keys/jwk'
+import type { KeyOption, KeySetSource } from './keys/key-set'
+import type { KeySource } from './keys/key-source'
 import type { AuthJwtClaims } from './options'
 import type { CreateAccessTokenOptions, CreateTokenOptions, TokenFactory } from './token-factory'
-import { isVerifiedClaims, MAX_TOKEN_LENGTH, type VerifyToken } from './token-verifier'
+import {
+  isVerifiedClaims,
+  MAX_TOKEN_LENGTH,
+  verifyWhenKeyLoaded,
+  verifyWithKeysInHand,
+  type VerifyToken
+} from './token-verifier'
 
 /** `fastify.authJwt`: tokens outside a request (a login route, a job, a test). */
 export interface AuthJwt {
@@ -26,6 +35,7 @@ export interface AuthJwt {
   createRefreshToken: (options: CreateTokenOptions) => string
   /**
    * Verifies the signature and the claims (not the type, not the denylist) and returns the claims, frozen.
+   * With `jwksUrl`, only keys already fetched verify (the guards wait for a missing one; this cannot).
    * @throws JWTDecodeError: `FST_JWT_AUTH_TOKEN_EXPIRED`, or `FST_JWT_AUTH_TOKEN_INVALID` for anything else.
    */
   decodeToken: (encoded: string) => AuthJwtClaims
@@ -51,6 +61,21 @@ export interface AuthJwt {
    * @throws JWTDecodeError (`FST_JWT_AUTH_TOKEN_INVALID`) when it is not a JWT.
    */
   getUnverifiedJwtHeaders: (encoded: string) => Record<string, unknown>
+  /**
+   * Replaces the key set of an instance registered with `keys`, checked first
+   * like the option: a refused set throws and leaves the current one in force.
+   * Tokens verified with a key that is no longer in the set are verified again
+   * (and refused) from then on.
+   * @throws ConfigError (`FST_JWT_AUTH_CONFIG`) for a bad set, or on an instance registered without `keys`.
+   * @example
+   * app.authJwt.setKeys([{ kid: '2027-01', algorithm: 'ES256', privateKey: newPem }, ...oldKeysVerifyingOnly])
+   */
+  setKeys: (keys: KeyOption[]) => void
+  /**
+   * The public keys as a JWKS document: every asymmetric key with its `kid`, `alg` and `use: 'sig'`; never an
+   * HS* secret or a private part. A new copy on every call.
+   */
+  jwks: () => JwkSet
 }
 
 const decodeComplete = createDecoder({ complete: true })
@@ -59,13 +84,14 @@ export function createInstanceApi (
   config: AuthJwtConfig,
   factory: TokenFactory,
   verifyToken: VerifyToken,
-  withDeadline: WithDeadline
+  withDeadline: WithDeadline,
+  keySource: KeySource
 ): AuthJwt {
   const checkedTypes = new Set<unknown>(config.denylistTokenChecks)
 
   function decodeToken (encoded: string): AuthJwtClaims {
     if (typeof encoded !== 'string') throw invalidTokenError('Malformed token')
-    return verifyToken(encoded)
+    return verifyWithKeysInHand(verifyToken, encoded)
   }
 
   return {
@@ -83,7 +109,9 @@ export function createInstanceApi (
         // tokenInDenylist replaces the store lookup: a revocation written to a store would never be read.
         throw new ConfigError('revokeToken needs a denylistStore when tokenInDenylist is set: the hook alone decides')
       }
-      const claims = typeof claimsOrEncoded === 'string' ? decodeToken(claimsOrEncoded) : claimsOrEncoded
+      const claims = typeof claimsOrEncoded === 'string'
+        ? await verifyWhenKeyLoaded(verifyToken, claimsOrEncoded)
+        : claimsOrEncoded
       if (claims === null || typeof claims !== 'object' || typeof claims.jti !== 'string' || claims.jti === '') {
         throw new TypeError('revokeToken needs a token, or its claims, with a jti')
       }
@@ -112,6 +140,16 @@ export function createInstanceApi (
     },
 
     getJti: encoded => decodeToken(encoded).jti ?? null,
+
+    setKeys (keys) {
+      if (!('replace' in keySource)) {
+        throw new ConfigError('setKeys needs an instance registered with keys: move secretKey/privateKey into a key ' +
+          'set (keys) first')
+      }
+      (keySource as KeySetSource).replace(keys)
+    },
+
+    jwks: () => keySource.jwks(),
 
     getUnverifiedJwtHeaders (encoded) {
       if (typeof encoded !== 'string' || encoded.length > MAX_TOKEN_LENGTH) throw invalidTokenError('Malformed token')

@@ -4,6 +4,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
 import type { DenylistStore } from './denylist/store'
+import type { KeyOption } from './keys/key-set'
 
 const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const
 const ASYMMETRIC_ALGORITHMS = [
@@ -30,7 +31,8 @@ export type SameSite = typeof SAMESITE_VALUES[number]
  * How an option's environment variable is turned into the option's value.
  * `none`: the option cannot come from the environment (functions, objects).
  */
-export type EnvKind = 'string' | 'key' | 'boolean' | 'integer' | 'seconds' | 'lifetime' | 'list' | 'stringOrList' | 'none'
+export type EnvKind = 'string' | 'key' | 'boolean' | 'integer' | 'seconds' | 'lifetime' | 'list' | 'stringOrList' |
+'json' | 'booleanOrPath' | 'none'
 
 /** A number of seconds written as people write them: `'90s'`, `'15m'`, `'2h'`, `'30d'`. */
 export type DurationString = `${number}${'s' | 'm' | 'h' | 'd'}`
@@ -87,6 +89,23 @@ export const optionsSchema = Type.Object({
   secretKey: Type.Optional(option(secret(), 'string', 'a non-empty string or Buffer')),
   privateKey: Type.Optional(option(secret(), 'key', 'a PEM private key (string or Buffer)')),
   publicKey: Type.Optional(option(secret(), 'key', 'a PEM public key (string or Buffer)')),
+  // Checked entry by entry in keys/key-set.ts, whose messages name the entry and member.
+  keys: Type.Optional(option(Type.Unknown(), 'json',
+    'a non-empty list of { kid, algorithm, secretKey } or { kid, algorithm, privateKey?, publicKey? }')),
+  /** The URL of an issuer's JWKS: this instance then only verifies, with the issuer's keys (needs `decodeIssuer`). */
+  jwksUrl: Type.Optional(option(Type.String({ pattern: '^[Hh][Tt][Tt][Pp][Ss]?://' }), 'string', 'an http(s) URL')),
+  /** Seconds a fetched JWKS is used before it is fetched again (default 600); keys in hand keep working meanwhile. */
+  jwksCacheMaxAge: Type.Optional(withDefault(seconds(), 600)),
+  /** Seconds between two fetches of the JWKS for an unknown `kid` (default 30). */
+  jwksCooldown: Type.Optional(withDefault(seconds(), 30)),
+  /** Seconds a JWKS fetch may take, body included (default 5). */
+  jwksTimeout: Type.Optional(withDefault(
+    option(Type.Integer({ minimum: 1 }), 'integer', 'a whole number of seconds, at least 1'), 5)),
+  /** Serve `jwks()` at `/.well-known/jwks.json` (`true`) or at the path given (default `false`). */
+  jwksRoute: Type.Optional(withDefault(
+    option(Type.Union([Type.Boolean(), Type.String({ pattern: '^/' })]), 'booleanOrPath',
+      'true, false, or a path starting with "/"'),
+    false)),
   /** The algorithm new tokens are signed with (default `HS256`); one of `decodeAlgorithms`. */
   algorithm: Type.Optional(withDefault(
     option(enumOf(ALGORITHMS), 'string', `one of ${ALGORITHMS.join(', ')}`), 'HS256')),
@@ -229,7 +248,7 @@ type SchemaOptions = Static<typeof optionsSchema>
  * await app.register(fastifyJwtAuth, { secretKey: process.env.JWT_SECRET as string, accessTokenExpires: '15m' })
  */
 export interface FastifyJwtAuthOptions extends Omit<SchemaOptions,
-'secretKey' | 'privateKey' | 'publicKey' | 'tokenInDenylist' | 'denylistStore' | 'csrfMethods'> {
+'secretKey' | 'privateKey' | 'publicKey' | 'keys' | 'tokenInDenylist' | 'denylistStore' | 'csrfMethods'> {
   /**
    * The HS* secret: at least the hash's size (32 bytes for HS256), or a
    * warning is emitted. A PEM key, certificate, JWK or DER key is refused.
@@ -240,6 +259,13 @@ export interface FastifyJwtAuthOptions extends Omit<SchemaOptions,
   privateKey?: string | Buffer
   /** PEM public key; alone, it makes a verify-only instance (creating a token throws `FST_JWT_AUTH_CONFIG`). */
   publicKey?: string | Buffer
+  /**
+   * A key set, instead of `secretKey`/`privateKey`/`publicKey`/`algorithm`:
+   * the first key that can sign signs and writes its `kid` in the token
+   * header; a token is verified by the key its `kid` names. Replace it at run
+   * time with `fastify.authJwt.setKeys`.
+   */
+  keys?: KeyOption[]
   /** Methods whose cookie-authenticated requests must send the CSRF header (default `POST`, `PUT`, `PATCH`, `DELETE`). */
   csrfMethods?: string[]
   /**
@@ -257,9 +283,9 @@ type OptionSchemas = typeof optionsSchema.properties
 /** The options whose schema carries a default: always set once resolved. */
 type DefaultedOption = { [K in OptionName]: OptionSchemas[K] extends { default: unknown } ? K : never }[OptionName]
 
-// Resolved apart from the rest: the keys become KeyMaterial, the hook and the
+// Resolved apart from the rest: the keys become a key setup, the hook and the
 // store keep their own types, and these two are always lists once resolved.
-type SpecialOption = 'secretKey' | 'privateKey' | 'publicKey' | 'tokenInDenylist' | 'denylistStore' |
+type SpecialOption = 'secretKey' | 'privateKey' | 'publicKey' | 'keys' | 'tokenInDenylist' | 'denylistStore' |
 'decodeAlgorithms' | 'tokenLocation'
 
 // Duration strings are turned into seconds while the options are resolved.

@@ -1,20 +1,20 @@
-// Creates access and refresh tokens. fast-jwt signers are built at
-// registration, one per algorithm this instance may sign with; the claims are
-// computed here, so that every token carries the same set of claims (sub,
-// iat, nbf, jti, exp, type, fresh, csrf, iss, aud) whatever the algorithm.
+// Creates access and refresh tokens with the key source's signing key (its
+// fast-jwt signers are built once per key); the claims are computed here, so
+// that every token carries the same set of claims (sub, iat, nbf, jti, exp,
+// type, fresh, csrf, iss, aud) whatever the key.
 import { randomUUID } from 'node:crypto'
-import { createSigner } from 'fast-jwt'
 import type { AuthJwtConfig } from './config'
 import { ConfigError } from './errors'
+import type { KeySource } from './keys/key-source'
 import { isSubject, type Algorithm, type AuthJwtUserClaims, type TokenType } from './options'
 
 /** What `createRefreshToken` (and `createAccessToken`) take. */
 export interface CreateTokenOptions {
   /** The token's `sub`: a non-empty string or a number within ±2^53; it keeps its type through a round trip. */
   subject: string | number
-  /** Must be one of `decodeAlgorithms`; defaults to `algorithm`. */
+  /** Must be one of `decodeAlgorithms` (with a key set: the signing key's); defaults to `algorithm` (the signing key's). */
   algorithm?: Algorithm
-  /** Extra JWT header fields, such as `kid`. `alg` cannot be set. */
+  /** Extra JWT header fields. `alg` cannot be set, nor `kid` with a key set (the signing key's is written). */
   headers?: Record<string, unknown>
   /** Seconds until the token expires, or `false` for no `exp`; defaults to the token type's lifetime option. */
   expiresTime?: number | false
@@ -35,63 +35,29 @@ export interface CreateAccessTokenOptions extends CreateTokenOptions {
 
 const RESERVED_CLAIMS = new Set(['sub', 'iat', 'nbf', 'jti', 'exp', 'type', 'fresh', 'csrf', 'iss', 'aud'])
 
-type Sign = (payload: Record<string, unknown>) => string
-
-// Custom headers are fixed when a fast-jwt signer is built, so a signer is
-// kept for each distinct header set; a few sets (one per `kid`) is the norm,
-// and the bound keeps a caller that varies them from growing memory.
-const MAX_HEADER_SIGNERS = 64
-
 export interface TokenFactory {
   createAccessToken: (options: CreateAccessTokenOptions) => string
   createRefreshToken: (options: CreateTokenOptions) => string
 }
 
-export function createTokenFactory (config: AuthJwtConfig): TokenFactory {
-  const { signingKey } = config.keys
-  const signers = new Map<Algorithm, Sign>()
-  const headerSigners = new Map<string, Sign>()
-  if (signingKey !== undefined) {
-    for (const algorithm of config.decodeAlgorithms) {
-      signers.set(algorithm, createSigner({ key: signingKey, algorithm }))
-    }
-  }
+export function createTokenFactory (config: AuthJwtConfig, keySource: KeySource): TokenFactory {
   const withCsrf = config.cookieCsrfProtect && config.tokenLocation.includes('cookies')
-
-  function signerFor (algorithm: Algorithm, headers: Record<string, unknown> | undefined): Sign {
-    if (signingKey === undefined) {
-      throw new ConfigError('This instance only verifies tokens: set secretKey or privateKey to create them')
-    }
-    const sign = signers.get(algorithm)
-    if (sign === undefined) {
-      throw new ConfigError(`algorithm ${String(algorithm)} is not one of decodeAlgorithms`)
-    }
-    if (headers === undefined) return sign
-    const json = JSON.stringify(headers)
-    const cacheKey = algorithm + json
-    let headerSign = headerSigners.get(cacheKey)
-    if (headerSign === undefined) {
-      if (headerSigners.size >= MAX_HEADER_SIGNERS) headerSigners.delete(headerSigners.keys().next().value as string)
-      // fast-jwt keeps the header object it is given: hand it a copy made from
-      // the cache key, so that a caller mutating its own object later cannot
-      // change the header of tokens signed for another header set.
-      const header = JSON.parse(json) as { alg: Algorithm }
-      headerSign = createSigner({ key: signingKey, algorithm, header })
-      headerSigners.set(cacheKey, headerSign)
-    }
-    return headerSign
-  }
 
   function createToken (type: TokenType, options: CreateAccessTokenOptions, lifetime: number | false): string {
     if (options === null || typeof options !== 'object') {
       throw new TypeError('Token options must be an object with a subject')
     }
-    const { subject, algorithm = config.algorithm, headers, expiresTime = lifetime, audience, userClaims } = options
+    const { subject, algorithm, headers, expiresTime = lifetime, audience, userClaims } = options
     checkSubject(subject)
     checkHeaders(headers)
     checkExpiresTime(expiresTime)
     checkAudience(audience)
-    const sign = signerFor(algorithm, headers)
+    const signing = keySource.signing()
+    if (signing === undefined) {
+      throw new ConfigError('This instance only verifies tokens: set secretKey or privateKey (or keys with a key that ' +
+        'can sign) to create them')
+    }
+    const sign = signing.signerFor(algorithm ?? signing.defaultAlgorithm, headers)
 
     const now = Math.floor(Date.now() / 1000)
     const claims: Record<string, unknown> = { ...userClaimsOf(userClaims) }

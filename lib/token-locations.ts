@@ -9,7 +9,7 @@ import { isWebSocketUpgrade } from './csrf'
 import { ConfigError, CSRFError, InvalidHeaderError, invalidTokenError, MissingTokenError } from './errors'
 import type { TokenLocation, TokenType } from './options'
 
-interface FoundToken {
+export interface FoundToken {
   token: string
   /** The CSRF value the request sent, when this request must be CSRF-checked. */
   csrf: string | undefined

@@ -5,11 +5,12 @@
 // defaults: each extra rule closes a known hole (huge tokens parsed before the
 // signature is checked, infinite or mistyped dates, iat in the future, aud/iss
 // required only when present). Verified claims are cached by the exact token
-// string.
-import { createVerifier, TokenError } from 'fast-jwt'
+// string, and forgotten whenever a key is removed or replaced.
+import { TokenError } from 'fast-jwt'
 import { ClaimsCache, freezeClaims } from './claims-cache'
 import type { AuthJwtConfig } from './config'
 import { expiredTokenError, invalidTokenError, type JWTDecodeError } from './errors'
+import { KeyNotLoaded, type KeySource } from './keys/key-source'
 import { isSubject, type AuthJwtClaims } from './options'
 
 /** Longer tokens are refused before anything is decoded. */
@@ -26,24 +27,23 @@ export const CLAIMS_CACHE_BYTES = 32 * 1024 * 1024
 // JSON copy of the claims does not carry it, so a copy counts as built by hand.
 const kVerified = Symbol('fastify-jwt-auth.verified')
 
+/**
+ * Verifies a token with the keys in hand.
+ * @throws JWTDecodeError (401); KeyNotLoaded when its key is still to be fetched (see verifyWhenKeyLoaded).
+ */
 export type VerifyToken = (token: string) => AuthJwtClaims
 
-export function createTokenVerifier (config: AuthJwtConfig): VerifyToken {
+export function createTokenVerifier (config: AuthJwtConfig, keySource: KeySource): VerifyToken {
   const leeway = config.decodeLeeway * 1000
-  const verifySignature = createVerifier({
-    key: config.keys.verifyingKey,
-    algorithms: config.decodeAlgorithms,
-    // Dates and claims are checked below, by name.
-    ignoreExpiration: true,
-    ignoreNotBefore: true,
-    cache: false
-  })
   const checkClaims = createClaimsCheck(config)
   const cache = new ClaimsCache<AuthJwtClaims>({
     maxEntries: CLAIMS_CACHE_ENTRIES,
     maxBytes: CLAIMS_CACHE_BYTES,
     maxKeyLength: MAX_TOKEN_LENGTH
   })
+  // A token verified with a key that is gone must be verified again, and fail.
+  keySource.onChange(() => cache.clear())
+  const keepFresh = keySource.keepFresh
 
   function checkValidityWindow (claims: AuthJwtClaims, now: number): void {
     if (claims.exp !== undefined && now >= claims.exp * 1000 + leeway) throw expiredTokenError()
@@ -55,12 +55,15 @@ export function createTokenVerifier (config: AuthJwtConfig): VerifyToken {
   return function verifyToken (token: string): AuthJwtClaims {
     if (token.length > MAX_TOKEN_LENGTH) throw invalidTokenError('Token is too large')
     const now = Date.now()
+    keepFresh?.()
     const cached = cache.get(token)
     if (cached !== undefined) {
       // A token cached while valid expires in the cache too.
       checkValidityWindow(cached, now)
       return cached
     }
+    // Throws our own errors (an unknown kid), which are not translated.
+    const verifySignature = keySource.verifierFor(token)
     let claims: AuthJwtClaims
     try {
       claims = verifySignature(token) as AuthJwtClaims
@@ -72,6 +75,35 @@ export function createTokenVerifier (config: AuthJwtConfig): VerifyToken {
     Object.defineProperty(claims, kVerified, { value: true })
     cache.set(token, claims, freezeClaims(claims))
     return claims
+  }
+}
+
+/**
+ * Verifies `token`, waiting for its key when the key source has still to
+ * fetch it (a remote JWKS): synchronous whenever the key is in hand.
+ */
+export function verifyWhenKeyLoaded (verifyToken: VerifyToken, token: string): AuthJwtClaims | Promise<AuthJwtClaims> {
+  try {
+    return verifyToken(token)
+  } catch (error) {
+    if (!(error instanceof KeyNotLoaded)) throw error
+    return error.loading.then(() => verifyWithKeysInHand(verifyToken, token))
+  }
+}
+
+/**
+ * Verifies `token` with the keys in hand only: a key still to be fetched is
+ * looked for in the background, and the token is refused meanwhile as one of
+ * an unknown key (for the synchronous `decodeToken`).
+ */
+export function verifyWithKeysInHand (verifyToken: VerifyToken, token: string): AuthJwtClaims {
+  try {
+    return verifyToken(token)
+  } catch (error) {
+    if (!(error instanceof KeyNotLoaded)) throw error
+    // Its failure, if any, is the next verification's to report.
+    error.loading.catch(() => {})
+    throw invalidTokenError('Unknown "kid" header')
   }
 }
 

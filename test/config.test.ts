@@ -56,7 +56,7 @@ t.test('register with a secret only: every option takes its default', async (t) 
     denylistEnabled: false,
     denylistTokenChecks: ['access', 'refresh'],
     tokenInDenylist: undefined,
-    keys: { signingKey: SECRET, verifyingKey: SECRET }
+    keySetup: { kind: 'single', algorithm: 'HS256', material: { signingKey: SECRET, verifyingKey: SECRET, publicKey: undefined } }
   }, 'the resolved configuration holds every default')
   t.type(config.denylistStore?.add, 'function', 'an in-memory store by default: add')
   t.type(config.denylistStore?.has, 'function', 'an in-memory store by default: has')

@@ -42,11 +42,12 @@ t.test('optionsSetInCode: the options passed in code, which the environment must
 })
 
 t.test('optionsSetInCode: key material is one setting', async (t) => {
-  t.same(sorted(KEY_MATERIAL_OPTIONS), ['algorithm', 'decodeAlgorithms', 'privateKey', 'publicKey', 'secretKey'],
+  t.same(sorted(KEY_MATERIAL_OPTIONS),
+    ['algorithm', 'decodeAlgorithms', 'jwksUrl', 'keys', 'privateKey', 'publicKey', 'secretKey'],
     'the options that say how tokens are signed and verified')
   for (const name of KEY_MATERIAL_OPTIONS) {
     t.same(sorted(optionsSetInCode({ [name]: 'x' })), sorted(KEY_MATERIAL_OPTIONS),
-      `${name} in code: none of the five is read from the environment`)
+      `${name} in code: none of the seven is read from the environment`)
   }
   t.same(sorted(optionsSetInCode({ secretKey: SECRET, accessTokenExpires: 60 })),
     sorted([...KEY_MATERIAL_OPTIONS, 'accessTokenExpires']), 'the key material and the other options passed')

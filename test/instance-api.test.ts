@@ -29,7 +29,8 @@ t.test('fastify.authJwt has exactly the documented methods', async (t) => {
   const app = await build(t)
   t.ok(app.hasDecorator('authJwt'), 'the instance is decorated')
   t.same(Object.keys(app.authJwt).sort(), [
-    'createAccessToken', 'createRefreshToken', 'decodeToken', 'getJti', 'getUnverifiedJwtHeaders', 'revokeToken'
+    'createAccessToken', 'createRefreshToken', 'decodeToken', 'getJti', 'getUnverifiedJwtHeaders', 'jwks',
+    'revokeToken', 'setKeys'
   ], 'no more, no less')
 })
 

@@ -71,6 +71,9 @@ t.test("each option's env kind fits its schema, so that a good variable gives a 
     lifetime: schema => accepts(schema, 'integer') && accepts(schema, 'string') && accepts(schema, 'boolean'),
     list: schema => accepts(schema, 'array'),
     stringOrList: schema => accepts(schema, 'string') && accepts(schema, 'array'),
+    // JSON may hold anything: the option's own parser (the key set's) names what is wrong.
+    json: schema => schema.type === undefined && schema.anyOf === undefined,
+    booleanOrPath: schema => accepts(schema, 'boolean') && accepts(schema, 'string'),
     // Functions and objects: the schema takes anything, and config.ts checks them.
     none: schema => schema.type === undefined && schema.anyOf === undefined
   }

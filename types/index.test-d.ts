@@ -13,13 +13,18 @@ import fastifyJwtAuth, {
   createRedisDenylist,
   DenylistError,
   fastifyJwtAuth as named,
+  JwksError,
   freshJwtRequired,
   jwtOptional,
   jwtRefreshTokenRequired,
   jwtRequired,
+  type Algorithm,
   type AuthJwtClaims,
+  type AuthJwtErrorCode,
   type DenylistStore,
   type FastifyJwtAuthOptions,
+  type JwkSet,
+  type KeyOption,
   type TokenIdentity
 } from 'fastify-jwt-auth'
 import requiredPlugin = require('fastify-jwt-auth')
@@ -81,6 +86,23 @@ expectTypeOf(app.authJwt.decodeToken('t')).toEqualTypeOf<AuthJwtClaims>()
 expectTypeOf(app.authJwt.revokeToken('t')).toEqualTypeOf<Promise<void>>()
 expectTypeOf(app.authJwt.getJti('t')).toEqualTypeOf<string | null>()
 expectTypeOf(app.authJwt.getUnverifiedJwtHeaders('t')).toEqualTypeOf<Record<string, unknown>>()
+expectTypeOf(app.authJwt.jwks()).toEqualTypeOf<JwkSet>()
+expectTypeOf(app.authJwt.jwks().keys[0]).toMatchTypeOf<{ kid: string, alg: Algorithm, use: 'sig', kty: string }>()
+expectTypeOf(app.authJwt.setKeys([{ kid: 'a', algorithm: 'HS256', secretKey: 's' }])).toBeVoid()
+app.authJwt.setKeys([
+  { kid: 'signs', algorithm: 'ES256', privateKey: 'pem' },
+  { kid: 'verifies', algorithm: 'RS256', publicKey: Buffer.from('pem') },
+  { kid: 'old', algorithm: 'HS256', secretKey: 's', tokensWithoutKid: true }
+])
+// @ts-expect-error an HS* key has no key pair
+app.authJwt.setKeys([{ kid: 'a', algorithm: 'HS256', secretKey: 's', privateKey: 'pem' }])
+// @ts-expect-error every key names its kid
+app.authJwt.setKeys([{ algorithm: 'HS256', secretKey: 's' }])
+expectTypeOf<KeyOption[]>().toEqualTypeOf<NonNullable<FastifyJwtAuthOptions['keys']>>()
+expectTypeOf<FastifyJwtAuthOptions['jwksRoute']>().toEqualTypeOf<boolean | string | undefined>()
+expectTypeOf<FastifyJwtAuthOptions['jwksUrl']>().toEqualTypeOf<string | undefined>()
+expectTypeOf(new JwksError('x')).toMatchTypeOf<AuthJwtError>()
+expectTypeOf(new JwksError('x').code).toEqualTypeOf<AuthJwtErrorCode>()
 // @ts-expect-error the subject is required
 app.authJwt.createAccessToken({})
 // @ts-expect-error refresh tokens have no freshness

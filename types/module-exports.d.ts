@@ -39,6 +39,7 @@ declare namespace fastifyJwtAuth {
   export import DenylistError = api.DenylistError
   export import FreshTokenRequired = api.FreshTokenRequired
   export import InvalidHeaderError = api.InvalidHeaderError
+  export import JwksError = api.JwksError
   export import JWTDecodeError = api.JWTDecodeError
   export import MissingTokenError = api.MissingTokenError
   export import RefreshTokenRequired = api.RefreshTokenRequired
@@ -66,8 +67,11 @@ declare namespace fastifyJwtAuth {
   export type CreateTokenOptions = api.CreateTokenOptions
   export type DenylistStore = api.DenylistStore
   export type FastifyJwtAuthOptions = api.FastifyJwtAuthOptions
+  export type JwkSet = api.JwkSet
   export type JwtClaims = api.JwtClaims
+  export type KeyOption = api.KeyOption
   export type MemoryDenylistOptions = api.MemoryDenylistOptions
+  export type PublicJwk = api.PublicJwk
   export type RedisDenylistOptions = api.RedisDenylistOptions
   export type RedisLike = api.RedisLike
   export type RequestAuthJwt = api.RequestAuthJwt

@@ -38,7 +38,7 @@ export async function buildApp (t: Test, options: object = {}, build: BuildOptio
   const app = (build.http2 === true ? Fastify({ http2: true, logger }) : Fastify({ logger })) as unknown as FastifyInstance
   t.teardown(() => app.close())
   await build.before?.(app)
-  const ownKey = ['secretKey', 'privateKey', 'publicKey'].some(name => name in options)
+  const ownKey = ['secretKey', 'privateKey', 'publicKey', 'keys', 'jwksUrl'].some(name => name in options)
   const withSecret = ownKey || build.testSecret === false ? options : { secretKey: SECRET, ...options }
   await app.register(fastifyJwtAuth, withSecret as FastifyJwtAuthOptions)
   return app

@@ -19,7 +19,8 @@ export interface FakeClock {
 export function fakeClock (t: Test, start: number = Date.now()): FakeClock {
   const realNow = Date.now
   const realPerformanceNow = performance.now
-  const monotonicAtStart = performance.now()
+  // A whole number, so that time moved by whole milliseconds compares exactly.
+  const monotonicAtStart = Math.ceil(performance.now())
   let current = start
   Date.now = () => current
   performance.now = () => monotonicAtStart + (current - start)

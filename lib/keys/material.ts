@@ -1,25 +1,32 @@
 // Checks the keys against the algorithms once, at registration, so that a
 // wrong key is a clear configuration error instead of a failure per request.
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
-import { ConfigError } from './errors'
-import type { Algorithm } from './options'
-import { looksLikeKeyMaterial } from './secret-check'
-import { emitConfigWarning } from './warnings'
+import { ConfigError } from '../errors'
+import type { Algorithm } from '../options'
+import { looksLikeKeyMaterial } from '../secret-check'
+import { emitConfigWarning } from '../warnings'
 
 export interface KeyMaterial {
   /** The HS* secret or the PEM private key; undefined on a verify-only instance. */
   signingKey: string | Buffer | undefined
   /** The HS* secret or the PEM public key. */
   verifyingKey: string | Buffer
+  /** The public key of an asymmetric pair, for publishing; undefined for an HS* secret. */
+  publicKey: KeyObject | undefined
 }
 
-interface KeyOptions {
+/** How a key option is called in messages: `secretKey` alone, or `keys[2].secretKey` in a key set. */
+export type NameOf = (option: keyof KeyOptions) => string
+
+const plainName: NameOf = option => option
+
+export interface KeyOptions {
   secretKey?: string | Buffer
   privateKey?: string | Buffer
   publicKey?: string | Buffer
 }
 
-function isHmac (algorithm: Algorithm): boolean {
+export function isHmac (algorithm: Algorithm): boolean {
   return algorithm.startsWith('HS')
 }
 
@@ -39,14 +46,15 @@ const KEY_KINDS: Record<string, (key: KeyObject) => boolean> = {
   EdDSA: key => key.asymmetricKeyType === 'ed25519' || key.asymmetricKeyType === 'ed448'
 }
 
-function fitsKey (algorithm: Algorithm, key: KeyObject): boolean {
+/** Whether `key` is of the kind (and curve) `algorithm` signs with. */
+export function fitsKey (algorithm: Algorithm, key: KeyObject): boolean {
   const check = KEY_KINDS[algorithm] ?? KEY_KINDS[algorithm.slice(0, 2)]
   return check(key)
 }
 
 // RFC 7518 §3.3: RSA keys for RS* and PS* must have at least 2048 bits;
 // shorter moduli are within reach of factoring.
-const MIN_RSA_BITS = 2048
+export const MIN_RSA_BITS = 2048
 
 function describeKey (key: KeyObject): string {
   const curve = key.asymmetricKeyDetails?.namedCurve
@@ -59,7 +67,19 @@ export function resolveKeys (options: KeyOptions, decodeAlgorithms: Algorithm[])
     // One key cannot serve both; accepting both invites algorithm confusion.
     throw new ConfigError('decodeAlgorithms mixes HS* and asymmetric algorithms: use one family')
   }
-  return hmac.length > 0 ? secretKeys(options, hmac) : asymmetricKeys(options, decodeAlgorithms)
+  if (hmac.length > 0) {
+    if (options.secretKey === undefined) {
+      throw new ConfigError(`secretKey is required for ${hmac.join(', ')}: pass it, or set AUTHJWT_SECRET_KEY ` +
+        'and pass no key option in code')
+    }
+    refuseUnused(options, ['privateKey', 'publicKey'], hmac)
+    return secretKeys(options.secretKey, hmac)
+  }
+  if (options.privateKey === undefined && options.publicKey === undefined) {
+    throw new ConfigError(`privateKey or publicKey is required for ${decodeAlgorithms.join(', ')}`)
+  }
+  refuseUnused(options, ['secretKey'], decodeAlgorithms)
+  return asymmetricKeys(options, decodeAlgorithms)
 }
 
 // Key material the algorithms do not use is a sign that two configurations
@@ -74,47 +94,42 @@ function refuseUnused (options: KeyOptions, unused: Array<keyof KeyOptions>, alg
   }
 }
 
-function secretKeys (options: KeyOptions, algorithms: Algorithm[]): KeyMaterial {
-  const secret = options.secretKey
-  if (secret === undefined) {
-    throw new ConfigError(`secretKey is required for ${algorithms.join(', ')}: pass it, or set AUTHJWT_SECRET_KEY ` +
-      'and pass no key option in code')
-  }
-  refuseUnused(options, ['privateKey', 'publicKey'], algorithms)
+/** Checks an HMAC secret for the algorithms: never key material, and warned about when short. */
+export function secretKeys (secret: string | Buffer, algorithms: Algorithm[], nameOf: NameOf = plainName): KeyMaterial {
   const keyKind = looksLikeKeyMaterial(secret)
   if (keyKind !== undefined) {
     // A public key is public: anyone could HMAC-sign tokens with it. And a key
     // of an asymmetric pair used as an HMAC secret is the classic algorithm
     // confusion set-up, so every form of key material is refused here.
-    throw new ConfigError(`secretKey is ${keyKind}, not an HMAC secret: use a long random secret for HS*, ` +
+    throw new ConfigError(`${nameOf('secretKey')} is ${keyKind}, not an HMAC secret: use a long random secret for HS*, ` +
       'or privateKey/publicKey with an RS*, PS*, ES* or EdDSA algorithm')
   }
   const strongest = algorithms.reduce((a, b) => hashBytes(a) >= hashBytes(b) ? a : b)
   if (Buffer.byteLength(secret) < hashBytes(strongest)) {
     emitConfigWarning('FST_JWT_AUTH_WEAK_SECRET',
-      `fastify-jwt-auth: secretKey is shorter than ${hashBytes(strongest)} bytes, the hash size of ` +
+      `fastify-jwt-auth: ${nameOf('secretKey')} is shorter than ${hashBytes(strongest)} bytes, the hash size of ` +
       `${strongest}; use a longer random secret`)
   }
   // fast-jwt takes a string or a Buffer, not any Uint8Array.
   const key = typeof secret === 'string' ? secret : Buffer.from(secret)
-  return { signingKey: key, verifyingKey: key }
+  return { signingKey: key, verifyingKey: key, publicKey: undefined }
 }
 
-function asymmetricKeys (options: KeyOptions, algorithms: Algorithm[]): KeyMaterial {
+/**
+ * Checks a private and/or public key for the algorithms: a valid PEM key of
+ * the right kind and size, and one pair when both are given.
+ */
+export function asymmetricKeys (options: KeyOptions, algorithms: Algorithm[], nameOf: NameOf = plainName): KeyMaterial {
   const { privateKey, publicKey } = options
-  if (privateKey === undefined && publicKey === undefined) {
-    throw new ConfigError(`privateKey or publicKey is required for ${algorithms.join(', ')}`)
-  }
-  refuseUnused(options, ['secretKey'], algorithms)
-  const privateObject = privateKey === undefined ? undefined : parseKey(privateKey, 'privateKey')
+  const privateObject = privateKey === undefined ? undefined : parseKey(privateKey, 'privateKey', nameOf)
   const publicObject = publicKey === undefined
     ? createPublicKey(privateObject as KeyObject)
-    : parseKey(publicKey, 'publicKey')
+    : parseKey(publicKey, 'publicKey', nameOf)
 
   if (privateObject !== undefined && publicKey !== undefined && !sameKeyPair(privateObject, publicObject)) {
-    throw new ConfigError('publicKey does not belong to privateKey')
+    throw new ConfigError(`${nameOf('publicKey')} does not belong to ${nameOf('privateKey')}`)
   }
-  const keyName = privateKey === undefined ? 'publicKey' : 'privateKey'
+  const keyName = nameOf(privateKey === undefined ? 'publicKey' : 'privateKey')
   for (const algorithm of algorithms) {
     if (!fitsKey(algorithm, publicObject)) {
       throw new ConfigError(`${keyName} (${describeKey(publicObject)}) cannot be used with ${algorithm}: ` +
@@ -129,21 +144,23 @@ function asymmetricKeys (options: KeyOptions, algorithms: Algorithm[]): KeyMater
   return {
     // fast-jwt takes a string or a Buffer, not any Uint8Array.
     signingKey: privateKey === undefined || typeof privateKey === 'string' ? privateKey : Buffer.from(privateKey),
-    verifyingKey: publicObject.export({ type: 'spki', format: 'pem' }) as string
+    verifyingKey: publicObject.export({ type: 'spki', format: 'pem' }) as string,
+    publicKey: publicObject
   }
 }
 
-function parseKey (pem: string | Buffer, name: 'privateKey' | 'publicKey'): KeyObject {
+function parseKey (pem: string | Buffer, name: 'privateKey' | 'publicKey', nameOf: NameOf): KeyObject {
   if (name === 'publicKey' && isPrivateKey(pem)) {
     // createPublicKey would quietly derive the public half: refuse to keep a
     // private key where only a public one belongs.
-    throw new ConfigError('publicKey is a private key: pass the public key there (or the private key as privateKey)')
+    throw new ConfigError(`${nameOf('publicKey')} is a private key: pass the public key there ` +
+      `(or the private key as ${nameOf('privateKey')})`)
   }
   try {
     return name === 'privateKey' ? createPrivateKey(pem) : createPublicKey(pem)
   } catch {
     // The parser's message may quote the input: never let a key reach a log.
-    throw new ConfigError(`${name} is not a valid PEM ${name === 'privateKey' ? 'private' : 'public'} key`)
+    throw new ConfigError(`${nameOf(name)} is not a valid PEM ${name === 'privateKey' ? 'private' : 'public'} key`)
   }
 }
 
