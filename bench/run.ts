@@ -7,9 +7,13 @@
 // median over the rounds reported, so that a slow moment of the machine hits
 // both its sides; next to it, the same ratio computed from the server's CPU
 // time per request, which a busy machine barely moves.
+//
+// Every variant gets the same tokens: the runner signs them once per run,
+// for each algorithm the chosen variants use, with a secret and key pairs
+// it hands to every server (bench/keys.ts).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
+import { once, type EventEmitter } from 'node:events'
 import { readdirSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -18,11 +22,18 @@ import { isDeepStrictEqual } from 'node:util'
 import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
-import { isVariant, MODES, RATIOS, RESPONSE, ROUTE, VARIANTS, type Load, type Mode, type Variant, type VariantSpec } from './variants'
+import { encodeKeyPairs, generateKeyPairs, KEYS_VARIABLE, type BenchAlgorithm, type KeyPairs } from './keys'
+import {
+  isVariant, MODES, pluginKeyOptions, RATIOS, RESPONSE, ROUTE, VARIANTS, type Load, type Mode, type Variant, type VariantSpec
+} from './variants'
 
 const ROOT = path.join(__dirname, '..')
 const CONNECTIONS = 50
-/** Tokens for the new-token runs: a token comes back after all the others, more than any cache holds. */
+/**
+ * Tokens for the new-token runs, per algorithm: a token comes back after all
+ * the others, twice as many as the largest cache holds (the guard's 10,000).
+ * Signing them takes about 6 s for RS256 and 1 s for ES256 or EdDSA.
+ */
 const NEW_TOKENS = 20_000
 const SERVER_START_TIMEOUT_MS = 30_000
 /** Below this, the server waited for requests: the load generator set the pace. */
@@ -37,19 +48,42 @@ interface Settings {
   pin: boolean
 }
 
+/** The tokens of one algorithm. */
 interface Tokens {
   reused: string
   perRequest: string[]
+  /** The reused token's claims signed with another secret or key pair: the servers must refuse it. */
+  foreign: string
+}
+
+/** The HS256 secret and the key pairs. */
+interface Keys {
+  secret: string
+  pairs: KeyPairs
 }
 
 /** What the steps of a benchmark share. */
 interface Bench {
   settings: Settings
   pinned: boolean
-  secret: string
-  tokens: Tokens
+  keys: Keys
+  /** For each algorithm the variants use. */
+  tokens: Map<BenchAlgorithm, Tokens>
   /** The running servers, stopped whatever happens. */
   children: Set<ChildProcess>
+}
+
+/** A running server process. */
+interface Server {
+  url: string
+  /**
+   * Where each connection stands in its share of the new tokens: each
+   * new-token run goes on from there. Started again from the first token, a
+   * measured run would send the very tokens its warm-up just left in the
+   * guard's cache (all of them, when the warm-up sent fewer than the cache
+   * holds, as it does with slow signatures).
+   */
+  positions: number[]
 }
 
 interface Run extends Load {
@@ -104,23 +138,42 @@ async function redisUnreachable (url: string): Promise<string | null> {
   return reason
 }
 
-/** Signed by the built plugin, so they carry the claims it issues; HS256, which @fastify/jwt accepts too. */
-async function signTokens (secret: string): Promise<Tokens> {
+/** Signs with the built plugin, so that tokens carry the claims it issues; registered as the guard variants register it. */
+async function tokenSigner (algorithm: BenchAlgorithm, keys: Keys): Promise<(subject: string) => string> {
   const { default: fastifyJwtAuth } = require('../dist/index.js') as typeof import('../index')
   const app = Fastify()
-  await app.register(fastifyJwtAuth, { secretKey: secret })
-  const sign = (subject: string): string => app.authJwt.createAccessToken({ subject, expiresTime: 3600 })
-  return { reused: sign('user'), perRequest: Array.from({ length: NEW_TOKENS }, (_, i) => sign(`user-${i}`)) }
+  await app.register(fastifyJwtAuth, pluginKeyOptions(algorithm, keys.secret, keys.pairs))
+  return subject => app.authJwt.createAccessToken({ subject, expiresTime: 3600 })
 }
 
-/** Starts the variant's server and returns its URL. */
-async function startServer (variant: Variant, bench: Bench): Promise<string> {
+async function signTokens (algorithm: BenchAlgorithm, keys: Keys, foreignKeys: Keys): Promise<Tokens> {
+  const sign = await tokenSigner(algorithm, keys)
+  return {
+    reused: sign('user'),
+    perRequest: Array.from({ length: NEW_TOKENS }, (_, i) => sign(`user-${i}`)),
+    foreign: (await tokenSigner(algorithm, foreignKeys))('user')
+  }
+}
+
+function newKeys (): Keys {
+  return { secret: randomBytes(32).toString('base64url'), pairs: generateKeyPairs() }
+}
+
+/** Starts the variant's server. */
+async function startServer (variant: Variant, bench: Bench): Promise<Server> {
   const nodeArgs = ['--import', 'tsx', path.join(__dirname, 'server.ts'), variant]
   const [command, args] = bench.pinned ? ['taskset', ['-c', '1', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs]
   const child = spawn(command, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, BENCH_SECRET: bench.secret, REDIS_URL: bench.settings.redisUrl, NODE_ENV: 'production' }
+    // Keys go in the environment: never on the command line, which any process can read.
+    env: {
+      ...process.env,
+      BENCH_SECRET: bench.keys.secret,
+      [KEYS_VARIABLE]: encodeKeyPairs(bench.keys.pairs),
+      REDIS_URL: bench.settings.redisUrl,
+      NODE_ENV: 'production'
+    }
   })
   bench.children.add(child)
   child.once('exit', () => bench.children.delete(child))
@@ -134,7 +187,7 @@ async function startServer (variant: Variant, bench: Bench): Promise<string> {
       child.once('close', code => reject(new Error(`it exited with code ${code}`)))
       createInterface({ input: child.stdout }).once('line', resolve)
     })
-    return `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`
+    return { url: `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`, positions: new Array<number>(CONNECTIONS).fill(0) }
   } catch (error) {
     child.kill('SIGKILL')
     throw new Error(`The ${variant} server did not start: ${errorMessage(error)}\n${stderr}`)
@@ -160,17 +213,30 @@ async function get (url: string, token?: string): Promise<{ status: number, body
  * it is meant to (the runs then check every response is a 2xx). A guard that
  * lets anything in, or a cache that is not on, would make the figures lie.
  */
-async function checkServer (variant: Variant, url: string, tokens: Tokens): Promise<void> {
+async function checkServer (variant: Variant, url: string, allTokens: Map<BenchAlgorithm, Tokens>): Promise<void> {
   const spec: VariantSpec = VARIANTS[variant]
+  const tokens = allTokens.get(spec.algorithm) as Tokens
   const fail = (what: string): never => { throw new Error(`Check of the ${variant} server failed: ${what}`) }
   const { status: okStatus, body: okBody } = await get(url + ROUTE, tokens.reused)
   if (okStatus !== 200 || !isDeepStrictEqual(okBody, RESPONSE)) fail(`the reused token got ${okStatus} ${JSON.stringify(okBody)}`)
   if (!spec.guarded) return
   // The reused token's header and payload under another token's signature.
   const forged = [...tokens.reused.split('.').slice(0, 2), tokens.perRequest[0].split('.')[2]].join('.')
-  for (const [name, token] of [['no token', undefined], ['a forged token', forged]] as const) {
+  for (const [name, token] of [
+    ['no token', undefined],
+    ['a forged token', forged],
+    [`a token signed with another ${spec.algorithm === 'HS256' ? 'secret' : 'key pair'}`, tokens.foreign]
+  ] as const) {
     const { status } = await get(url + ROUTE, token)
     if (status !== 401) fail(`${name} got ${status} instead of 401`)
+  }
+  // The other algorithms' tokens, signed with keys the server also holds.
+  // Refused, but not always with a 401: @fastify/jwt passes fast-jwt's
+  // FAST_JWT_INVALID_ALGORITHM on as it is, a 500.
+  for (const [algorithm, { reused }] of allTokens) {
+    if (algorithm === spec.algorithm) continue
+    const { status } = await get(url + ROUTE, reused)
+    if (status < 400) fail(`an ${algorithm} token got ${status}`)
   }
   await get(`${url}/__bench/claims`, tokens.reused)
   const { body: claims } = await get(`${url}/__bench/claims`, tokens.reused)
@@ -180,16 +246,33 @@ async function checkServer (variant: Variant, url: string, tokens: Tokens): Prom
   if (status !== 401 || body.code !== 'FST_JWT_AUTH_TOKEN_REVOKED') fail(`a revoked token got ${status} ${String(body.code)}`)
 }
 
-function load (url: string, mode: Mode, tokens: Tokens, seconds: number): Promise<autocannon.Result> {
-  const options = { url: url + ROUTE, connections: CONNECTIONS, duration: seconds }
+async function load (server: Server, mode: Mode, tokens: Tokens, seconds: number): Promise<autocannon.Result> {
+  const options = { url: server.url + ROUTE, connections: CONNECTIONS, duration: seconds }
   if (mode === 'reused') return autocannon({ ...options, headers: { authorization: `Bearer ${tokens.reused}` } })
   // Token i goes to connection i mod CONNECTIONS, which sends its share in
   // turn as requests built once (building each request on the fly would make
   // the load generator set the pace): no two connections send the same token.
+  // Each connection starts where it stopped in the previous run.
   const shares: autocannon.Request[][] = Array.from({ length: CONNECTIONS }, () => [])
   tokens.perRequest.forEach((token, i) => shares[i % CONNECTIONS].push({ method: 'GET', path: ROUTE, headers: { authorization: `Bearer ${token}` } }))
+  const responses = new Array<number>(CONNECTIONS).fill(0)
   let nextClient = 0
-  return autocannon({ ...options, setupClient: client => client.setRequests(shares[nextClient++ % CONNECTIONS]) })
+  const result = await autocannon({
+    ...options,
+    setupClient: client => {
+      const connection = nextClient++ % CONNECTIONS
+      const [share, start] = [shares[connection], server.positions[connection]]
+      client.setRequests([...share.slice(start), ...share.slice(0, start)])
+      // A client is an EventEmitter (autocannon's `Client` events), which bench/autocannon.d.ts does not declare.
+      const events = client as unknown as EventEmitter
+      events.on('response', () => { responses[connection]++ })
+    }
+  })
+  // One more: the request that may have been in flight when the run stopped.
+  responses.forEach((count, connection) => {
+    server.positions[connection] = (server.positions[connection] + count + 1) % shares[connection].length
+  })
+  return result
 }
 
 /** A benchmark of error responses measures nothing: any one aborts it. */
@@ -201,12 +284,13 @@ function assertClean (result: autocannon.Result, label: string): void {
   if (problems.length > 0) throw new Error(`${label}: ${problems.join(', ')}`)
 }
 
-async function measure (url: string, { variant, mode }: Load, label: string, bench: Bench): Promise<Run> {
-  const serverCpuMicros = async (): Promise<number> => (await get(`${url}/__bench/cpu`)).body.micros as number
-  if (bench.settings.warmup > 0) assertClean(await load(url, mode, bench.tokens, bench.settings.warmup), `${label}, warm-up`)
+async function measure (server: Server, { variant, mode }: Load, label: string, bench: Bench): Promise<Run> {
+  const serverCpuMicros = async (): Promise<number> => (await get(`${server.url}/__bench/cpu`)).body.micros as number
+  const tokens = bench.tokens.get(VARIANTS[variant].algorithm) as Tokens
+  if (bench.settings.warmup > 0) assertClean(await load(server, mode, tokens, bench.settings.warmup), `${label}, warm-up`)
   const cpuBefore = await serverCpuMicros()
   const started = process.hrtime.bigint()
-  const result = await load(url, mode, bench.tokens, bench.settings.duration)
+  const result = await load(server, mode, tokens, bench.settings.duration)
   const wallMicros = Number(process.hrtime.bigint() - started) / 1000
   const serverMicros = await serverCpuMicros() - cpuBefore
   assertClean(result, label)
@@ -288,8 +372,18 @@ async function main (children: Set<ChildProcess>): Promise<void> {
     skipped.add(variant)
   }
   const variants = settings.variants.filter(variant => !skipped.has(variant))
-  const secret = randomBytes(32).toString('base64url')
-  const bench: Bench = { settings, pinned, secret, tokens: await signTokens(secret), children }
+  const keys = newKeys()
+  // Only for the foreign tokens, which every guard must refuse.
+  const foreignKeys = newKeys()
+  const tokens = new Map<BenchAlgorithm, Tokens>()
+  const signingTimes: string[] = []
+  for (const algorithm of new Set(variants.map(variant => VARIANTS[variant].algorithm))) {
+    const started = process.hrtime.bigint()
+    tokens.set(algorithm, await signTokens(algorithm, keys, foreignKeys))
+    signingTimes.push(`${algorithm} ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s`)
+  }
+  console.log(`${NEW_TOKENS} new tokens per algorithm, signed in ${signingTimes.join(', ')}`)
+  const bench: Bench = { settings, pinned, keys, tokens, children }
 
   // Each variant runs in the modes its ratios use.
   const loads = variants.flatMap(variant => MODES.filter(mode => RATIOS.some(({ numerator, denominator }) =>
@@ -299,15 +393,16 @@ async function main (children: Set<ChildProcess>): Promise<void> {
     // New processes every round: two processes running the same code can
     // differ in speed by 10 to 20 % for their whole life (JIT, memory
     // layout), which would then be in every round, out of a median's reach.
-    const urls = new Map<Variant, string>()
+    const servers = new Map<Variant, Server>()
     for (const variant of variants) {
-      urls.set(variant, await startServer(variant, bench))
-      await checkServer(variant, urls.get(variant) as string, bench.tokens)
+      const server = await startServer(variant, bench)
+      servers.set(variant, server)
+      await checkServer(variant, server.url, bench.tokens)
     }
     const runs: Run[] = []
     for (const load of round % 2 === 1 ? loads : [...loads].reverse()) {
       const label = `round ${round}: ${load.variant} (${load.mode})`
-      const run = await measure(urls.get(load.variant) as string, load, label, bench)
+      const run = await measure(servers.get(load.variant) as Server, load, label, bench)
       runs.push(run)
       console.log(`  ${label} ${run.requestsPerSecond.toFixed(0)} req/s, server CPU ${run.serverCpuPercent.toFixed(0)} %, ` +
         `${run.serverCpuMicrosPerRequest.toFixed(1)} µs/request`)

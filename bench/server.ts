@@ -1,9 +1,11 @@
 // One benchmark server: `node --import tsx bench/server.ts <variant>`, with
-// BENCH_SECRET (and REDIS_URL) set. Serves the measured route behind the
-// variant's preHandler, plus /__bench/* routes for the runner's checks and
-// CPU readings, which are never measured. Prints one JSON line,
+// BENCH_SECRET, BENCH_KEYS (the key pairs, see bench/keys.ts) and REDIS_URL
+// set. Serves the measured route behind the variant's preHandler, plus
+// /__bench/* routes for the runner's checks and CPU readings, which are never
+// measured. Prints one JSON line,
 // `{"port":…}`, once it listens on 127.0.0.1.
 import Fastify from 'fastify'
+import { decodeKeyPairs, KEYS_VARIABLE } from './keys'
 import { isVariant, RESPONSE, ROUTE, VARIANTS } from './variants'
 
 async function main (): Promise<void> {
@@ -11,6 +13,7 @@ async function main (): Promise<void> {
   const secret = process.env.BENCH_SECRET ?? ''
   if (!isVariant(variant)) throw new Error(`Usage: bench/server.ts <${Object.keys(VARIANTS).join('|')}>`)
   if (secret === '') throw new Error('BENCH_SECRET is not set')
+  const keys = decodeKeyPairs(process.env[KEYS_VARIABLE])
 
   // The plugin as users run it: compiled by tsc (`npm run bench` builds it
   // first), not transpiled by tsx, whose helpers (`__name` around every named
@@ -20,6 +23,7 @@ async function main (): Promise<void> {
   const { preHandler, claimsOf, revokedToken } = await VARIANTS[variant].setup(app, {
     plugin,
     secret,
+    keys,
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
   })
   const guarded = preHandler === undefined ? {} : { preHandler }

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest, preHandlerHookHandler } from 'fas
 import fastifyJwt from '@fastify/jwt'
 import { Redis } from 'ioredis'
 import type * as FastifyJwtAuth from '../index'
+import type { AsymmetricAlgorithm, BenchAlgorithm, KeyPairs } from './keys'
 
 export const ROUTE = '/hello'
 export const RESPONSE = { hello: 'world' }
@@ -17,7 +18,10 @@ export type Mode = typeof MODES[number]
 export interface VariantContext {
   /** The plugin as built in dist/. */
   plugin: typeof FastifyJwtAuth
+  /** The HS256 secret. */
   secret: string
+  /** The key pair of each asymmetric algorithm. */
+  keys: KeyPairs
   redisUrl: string
 }
 
@@ -29,7 +33,9 @@ export interface VariantSetup {
 }
 
 export interface VariantSpec {
-  /** Checked: no token and a forged token get 401. */
+  /** The algorithm of the tokens the runner sends it (`bare` takes HS256 ones and checks none). */
+  algorithm: BenchAlgorithm
+  /** Checked: no token, a forged token and one signed with another key get 401; another algorithm's token is refused. */
   guarded: boolean
   /** Checked: a revoked token gets 401. The Redis variant is skipped when Redis is down. */
   denylist: 'memory' | 'redis' | null
@@ -41,7 +47,13 @@ export interface VariantSpec {
 // Revoked before the run, so that the guard does not look into an empty denylist.
 const REVOKED_TOKENS = 100
 
-async function guardSetup (app: FastifyInstance, context: VariantContext, denylist: VariantSpec['denylist']): Promise<VariantSetup> {
+/** fastify-jwt-auth's key options for the algorithm: the runner signs its tokens with the same. */
+export function pluginKeyOptions (algorithm: BenchAlgorithm, secret: string, keys: KeyPairs):
+{ secretKey: string } | { algorithm: AsymmetricAlgorithm, privateKey: string, publicKey: string } {
+  return algorithm === 'HS256' ? { secretKey: secret } : { algorithm, ...keys[algorithm] }
+}
+
+async function guardSetup (app: FastifyInstance, context: VariantContext, algorithm: BenchAlgorithm, denylist: VariantSpec['denylist']): Promise<VariantSetup> {
   const { default: fastifyJwtAuth, createRedisDenylist, jwtRequired } = context.plugin
   let denylistOptions = {}
   if (denylist === 'redis') {
@@ -51,7 +63,7 @@ async function guardSetup (app: FastifyInstance, context: VariantContext, denyli
   } else if (denylist === 'memory') {
     denylistOptions = { denylistEnabled: true }
   }
-  await app.register(fastifyJwtAuth, { secretKey: context.secret, ...denylistOptions })
+  await app.register(fastifyJwtAuth, { ...pluginKeyOptions(algorithm, context.secret, context.keys), ...denylistOptions })
   let revokedToken: string | undefined
   for (let i = 0; i < (denylist === null ? 0 : REVOKED_TOKENS); i++) {
     revokedToken = app.authJwt.createAccessToken({ subject: `revoked-${i}`, expiresTime: 3600 })
@@ -61,20 +73,35 @@ async function guardSetup (app: FastifyInstance, context: VariantContext, denyli
   return { preHandler: jwtRequired, claimsOf: request => request.authJwt.getRawJwt(), revokedToken }
 }
 
-async function fastifyJwtSetup (app: FastifyInstance, context: VariantContext, cache: boolean): Promise<VariantSetup> {
+async function fastifyJwtSetup (app: FastifyInstance, context: VariantContext, algorithm: BenchAlgorithm, cache: boolean): Promise<VariantSetup> {
+  // The same key pair as the guard's, as @fastify/jwt's README writes it.
+  const keys = algorithm === 'HS256'
+    ? { secret: context.secret }
+    : { secret: { private: context.keys[algorithm].privateKey, public: context.keys[algorithm].publicKey }, sign: { algorithm } }
   // `verify: { cache: true }` gives its fast-jwt verifier an LRU cache of
   // 1,000 verified tokens; @fastify/jwt has none by default.
-  await app.register(fastifyJwt, { secret: context.secret, ...(cache ? { verify: { cache: true } } : {}) })
+  await app.register(fastifyJwt, { ...keys, ...(cache ? { verify: { cache: true } } : {}) })
   return { preHandler: async request => { await request.jwtVerify() }, claimsOf: request => request.user }
 }
 
+const guardVariant = (algorithm: BenchAlgorithm, denylist: VariantSpec['denylist'] = null): VariantSpec =>
+  ({ algorithm, guarded: true, denylist, cachesClaims: true, setup: (app, context) => guardSetup(app, context, algorithm, denylist) })
+const fastifyJwtVariant = (algorithm: BenchAlgorithm, cache = false): VariantSpec =>
+  ({ algorithm, guarded: true, denylist: null, cachesClaims: cache, setup: (app, context) => fastifyJwtSetup(app, context, algorithm, cache) })
+
 export const VARIANTS = {
-  bare: { guarded: false, denylist: null, cachesClaims: false, setup: async (): Promise<VariantSetup> => ({}) },
-  guard: { guarded: true, denylist: null, cachesClaims: true, setup: (app, context) => guardSetup(app, context, null) },
-  'fastify-jwt': { guarded: true, denylist: null, cachesClaims: false, setup: (app, context) => fastifyJwtSetup(app, context, false) },
-  'fastify-jwt-cache': { guarded: true, denylist: null, cachesClaims: true, setup: (app, context) => fastifyJwtSetup(app, context, true) },
-  'guard-memory-denylist': { guarded: true, denylist: 'memory', cachesClaims: true, setup: (app, context) => guardSetup(app, context, 'memory') },
-  'guard-redis-denylist': { guarded: true, denylist: 'redis', cachesClaims: true, setup: (app, context) => guardSetup(app, context, 'redis') }
+  bare: { algorithm: 'HS256', guarded: false, denylist: null, cachesClaims: false, setup: async (): Promise<VariantSetup> => ({}) },
+  guard: guardVariant('HS256'),
+  'fastify-jwt': fastifyJwtVariant('HS256'),
+  'fastify-jwt-cache': fastifyJwtVariant('HS256', true),
+  'guard-memory-denylist': guardVariant('HS256', 'memory'),
+  'guard-redis-denylist': guardVariant('HS256', 'redis'),
+  'guard-rs256': guardVariant('RS256'),
+  'fastify-jwt-rs256': fastifyJwtVariant('RS256'),
+  'guard-es256': guardVariant('ES256'),
+  'fastify-jwt-es256': fastifyJwtVariant('ES256'),
+  'guard-eddsa': guardVariant('EdDSA'),
+  'fastify-jwt-eddsa': fastifyJwtVariant('EdDSA')
 } satisfies Record<string, VariantSpec>
 
 export type Variant = keyof typeof VARIANTS
@@ -113,5 +140,15 @@ export const RATIOS: Ratio[] = [
   { name: 'guard / bare, new token every request', numerator: newToken('guard'), denominator: newToken('bare') },
   // A different jti on every request: no two denylist lookups share a key.
   { name: 'guard + memory denylist / guard, new token every request', numerator: newToken('guard-memory-denylist'), denominator: newToken('guard') },
-  { name: 'guard + Redis denylist / guard, new token every request', numerator: newToken('guard-redis-denylist'), denominator: newToken('guard') }
+  { name: 'guard + Redis denylist / guard, new token every request', numerator: newToken('guard-redis-denylist'), denominator: newToken('guard') },
+  // The same comparisons with key pairs: verifying a signature costs more,
+  // so a cache saves more, and without one the verification dominates.
+  ...([
+    ['RS256', 'guard-rs256', 'fastify-jwt-rs256'],
+    ['ES256', 'guard-es256', 'fastify-jwt-es256'],
+    ['EdDSA', 'guard-eddsa', 'fastify-jwt-eddsa']
+  ] as const satisfies ReadonlyArray<readonly [AsymmetricAlgorithm, Variant, Variant]>).flatMap(([algorithm, ours, theirs]): Ratio[] => [
+    { name: `guard / @fastify/jwt, ${algorithm}, token reused`, numerator: reused(ours), denominator: reused(theirs) },
+    { name: `guard / @fastify/jwt, ${algorithm}, new token every request`, numerator: newToken(ours), denominator: newToken(theirs), minimum: 1.0 }
+  ])
 ]
