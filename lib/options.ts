@@ -99,8 +99,9 @@ export const optionsSchema = Type.Object({
   /** Seconds between two fetches of the JWKS for an unknown `kid` (default 30). */
   jwksCooldown: Type.Optional(withDefault(seconds(), 30)),
   /** Seconds a JWKS fetch may take, body included (default 5). */
+  // At most a minute: a stalled issuer holds requests, and the start-up, that long.
   jwksTimeout: Type.Optional(withDefault(
-    option(Type.Integer({ minimum: 1 }), 'integer', 'a whole number of seconds, at least 1'), 5)),
+    option(Type.Integer({ minimum: 1, maximum: 60 }), 'integer', 'a whole number of seconds from 1 to 60'), 5)),
   /** Serve `jwks()` at `/.well-known/jwks.json` (`true`) or at the path given (default `false`). */
   jwksRoute: Type.Optional(withDefault(
     option(Type.Union([Type.Boolean(), Type.String({ pattern: '^/' })]), 'booleanOrPath',

@@ -18,6 +18,8 @@ import { Login, type LoginBody } from '../users'
 
 /** The `iss` of this issuer's tokens: the resource accepts no other. */
 export const ISSUER = 'jwks-example-issuer'
+/** The audience of the tokens it issues: the resource service accepts only those. */
+export const AUDIENCE = 'jwks-example-resource'
 
 const ALGORITHM = 'ES256'
 // A demo's users; `admin` may rotate the keys.
@@ -56,6 +58,8 @@ export async function build (options: Omit<FastifyJwtAuthOptions, 'keys'> = {}):
   await app.register(fastifyJwtAuth, {
     keys: keySet(signing, verifyingOnly),
     encodeIssuer: ISSUER,
+    // Written on every token, and required of the tokens this app verifies.
+    decodeAudience: AUDIENCE,
     jwksRoute: true,
     ...options
   })

@@ -12,7 +12,7 @@
 // to watch a retired key being refused sooner.
 import Fastify, { type FastifyInstance } from 'fastify'
 import fastifyJwtAuth, { type FastifyJwtAuthOptions } from '../../index'
-import { ISSUER } from './issuer'
+import { AUDIENCE, ISSUER } from './issuer'
 
 export async function build (options: FastifyJwtAuthOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'info' } })
@@ -21,6 +21,8 @@ export async function build (options: FastifyJwtAuthOptions = {}): Promise<Fasti
     jwksUrl: new URL('/.well-known/jwks.json', issuerUrl).href,
     // Required with jwksUrl: only the tokens this issuer signed its name in.
     decodeIssuer: ISSUER,
+    // Tokens the issuer made for another application are refused.
+    decodeAudience: AUDIENCE,
     ...options
   })
 

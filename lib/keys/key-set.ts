@@ -167,9 +167,13 @@ export function createKeySetSource (keys: SetKey[], allowedAlgorithms: readonly 
       if (verify === undefined) {
         throw invalidTokenError(kid === undefined ? 'Token has no "kid" header' : 'Unknown "kid" header')
       }
-      if (current.byHeader.size >= MAX_KNOWN_HEADERS) current.byHeader.clear()
-      // A copy: the slice would keep the whole token alive.
-      current.byHeader.set(Buffer.from(header, 'latin1').toString('latin1'), verify)
+      // A copy: the slice would keep the whole token alive. One the copy
+      // changed (a character beyond Latin-1) is not kept.
+      const copy = Buffer.from(header, 'latin1').toString('latin1')
+      if (copy === header) {
+        if (current.byHeader.size >= MAX_KNOWN_HEADERS) current.byHeader.clear()
+        current.byHeader.set(copy, verify)
+      }
       return verify
     },
     signing: () => current.signing,

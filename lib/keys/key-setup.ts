@@ -50,6 +50,7 @@ export function resolveKeySetup (options: FastifyJwtAuthOptions): ResolvedKeys {
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+const MAX_JWKS_CACHE_AGE = 86_400
 
 function remoteSetup (options: FastifyJwtAuthOptions, explicitAlgorithms: Algorithm[] | undefined): ResolvedKeys {
   refuseWith('jwksUrl', options, [...SINGLE_KEY_OPTIONS, 'keys'])
@@ -69,6 +70,22 @@ function remoteSetup (options: FastifyJwtAuthOptions, explicitAlgorithms: Algori
     url = new URL(options.jwksUrl as string)
   } catch {
     throw new ConfigError('jwksUrl must be an http(s) URL')
+  }
+  if (url.username !== '' || url.password !== '') {
+    // fetch refuses such a URL, and its error would carry the password into the logs.
+    throw new ConfigError('jwksUrl cannot hold a user name or password: a JWKS is public')
+  }
+  if (typeof options.jwksCacheMaxAge === 'number' && options.jwksCacheMaxAge > MAX_JWKS_CACHE_AGE) {
+    // Longer, and a key the issuer removed (a leaked one) stays trusted that long.
+    throw new ConfigError(`jwksCacheMaxAge must be at most ${MAX_JWKS_CACHE_AGE} seconds (a day)`)
+  }
+  if (options.decodeAudience === undefined) {
+    emitConfigWarning('FST_JWT_AUTH_WEAK_SETTING',
+      'fastify-jwt-auth: jwksUrl without decodeAudience: tokens the issuer made for any other application are accepted')
+  }
+  if (options.jwksCooldown === 0) {
+    emitConfigWarning('FST_JWT_AUTH_WEAK_SETTING',
+      'fastify-jwt-auth: jwksCooldown is 0: every token with an unknown kid makes a request to the issuer')
   }
   if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
     emitConfigWarning('FST_JWT_AUTH_WEAK_SETTING',

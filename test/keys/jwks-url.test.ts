@@ -129,14 +129,14 @@ t.test('a jwksUrl instance only verifies', async t => {
 })
 
 t.test('jwksUrl accepts every asymmetric algorithm by default, never HS*', async t => {
-  const config = resolveConfig({ jwksUrl: 'https://issuer.example/jwks', decodeIssuer: ISSUER }, {})
+  const config = resolveConfig({ jwksUrl: 'https://issuer.example/jwks', decodeIssuer: ISSUER, decodeAudience: 'api' }, {})
   t.same(config.decodeAlgorithms, ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])
-  const narrowed = resolveConfig({ jwksUrl: 'https://issuer.example/jwks', decodeIssuer: ISSUER, decodeAlgorithms: ['ES256'] }, {})
+  const narrowed = resolveConfig({ jwksUrl: 'https://issuer.example/jwks', decodeIssuer: ISSUER, decodeAudience: 'api', decodeAlgorithms: ['ES256'] }, {})
   t.same(narrowed.decodeAlgorithms, ['ES256'])
 })
 
 t.test('bad jwksUrl setups are refused at registration', async t => {
-  const base = { jwksUrl: 'https://issuer.example/jwks', decodeIssuer: ISSUER }
+  const base = { jwksUrl: 'https://issuer.example/jwks', decodeIssuer: ISSUER, decodeAudience: 'api' }
   await expectRegistrationError(t, { jwksUrl: base.jwksUrl }, 'decodeIssuer is required with jwksUrl: name the issuer whose tokens this instance accepts', 'no decodeIssuer')
   for (const [name, value] of [['secretKey', 'a-secret-that-is-long-enough-for-hs256!'], ['privateKey', keys.rsa.privateKey],
     ['publicKey', keys.rsa.publicKey], ['algorithm', 'RS256'], ['keys', [first]]] as const) {
@@ -152,22 +152,47 @@ t.test('bad jwksUrl setups are refused at registration', async t => {
   for (const name of ['jwksCacheMaxAge', 'jwksCooldown'] as const) {
     await expectRegistrationError(t, { ...base, [name]: -1 }, new RegExp(`^${name} must be a non-negative whole number of seconds`), name)
   }
-  await expectRegistrationError(t, { ...base, jwksTimeout: 0 }, 'jwksTimeout must be a whole number of seconds, at least 1', 'timeout 0')
+  for (const timeout of [0, 61, 2_200_000]) {
+    await expectRegistrationError(t, { ...base, jwksTimeout: timeout }, 'jwksTimeout must be a whole number of seconds from 1 to 60', `timeout ${timeout}`)
+  }
+  await expectRegistrationError(t, { ...base, jwksCacheMaxAge: '2d' }, 'jwksCacheMaxAge must be at most 86400 seconds (a day)', 'a cache of two days')
+  const error = await expectRegistrationError(t, { ...base, jwksUrl: 'https://svc:S3cret@issuer.example/jwks?key=Q' },
+    'jwksUrl cannot hold a user name or password: a JWKS is public', 'credentials')
+  t.notMatch(error.message, /S3cret|key=Q/)
 })
 
 t.test('durations of the jwks options', async t => {
-  const config = resolveConfig({ jwksUrl: 'https://issuer.example/jwks', decodeIssuer: ISSUER, jwksCacheMaxAge: '1h', jwksCooldown: '1m' }, {})
+  const config = resolveConfig({ jwksUrl: 'https://issuer.example/jwks', decodeIssuer: ISSUER, decodeAudience: 'api', jwksCacheMaxAge: '1h', jwksCooldown: '1m' }, {})
   t.match(config, { jwksCacheMaxAge: 3600, jwksCooldown: 60, jwksTimeout: 5 })
-  const defaults = resolveConfig({ jwksUrl: 'https://issuer.example/jwks', decodeIssuer: ISSUER }, {})
+  const defaults = resolveConfig({ jwksUrl: 'https://issuer.example/jwks', decodeIssuer: ISSUER, decodeAudience: 'api' }, {})
   t.match(defaults, { jwksCacheMaxAge: 600, jwksCooldown: 30, jwksTimeout: 5, jwksRoute: false })
 })
 
 t.test('a plain-http jwksUrl beyond this machine is warned about', async t => {
-  const warnings = await warningsOfRegistration(t, { jwksUrl: 'http://issuer.internal/jwks', decodeIssuer: ISSUER })
+  const audience = { decodeIssuer: ISSUER, decodeAudience: 'api' }
+  const warnings = await warningsOfRegistration(t, { jwksUrl: 'http://issuer.internal/jwks', ...audience })
   t.match(warnings, [{ code: 'FST_JWT_AUTH_WEAK_SETTING', message: /jwksUrl is plain http/ }])
   for (const url of ['https://issuer.example/jwks', 'http://127.0.0.1:3001/jwks', 'http://localhost/jwks', 'http://[::1]/jwks']) {
-    t.same(await warningsOfRegistration(t, { jwksUrl: url, decodeIssuer: ISSUER }), [], `no warning for ${url}`)
+    t.same(await warningsOfRegistration(t, { jwksUrl: url, ...audience }), [], `no warning for ${url}`)
   }
+})
+
+t.test('jwksUrl without decodeAudience, or with no cooldown, is warned about', async t => {
+  const base = { jwksUrl: 'https://issuer.example/jwks', decodeIssuer: ISSUER }
+  t.match(await warningsOfRegistration(t, base),
+    [{ code: 'FST_JWT_AUTH_WEAK_SETTING', message: /jwksUrl without decodeAudience: tokens the issuer made for any other application/ }])
+  t.match(await warningsOfRegistration(t, { ...base, decodeAudience: 'api', jwksCooldown: 0 }),
+    [{ code: 'FST_JWT_AUTH_WEAK_SETTING', message: /jwksCooldown is 0/ }])
+})
+
+t.test('with decodeAudience, a token the issuer made for another application is refused', async t => {
+  const { issuer, url } = await startIssuer(t)
+  const resource = await buildGuardedApp(t, { jwksUrl: url, decodeIssuer: ISSUER, decodeAudience: 'api' })
+  const elsewhere = issuer.authJwt.createAccessToken({ subject: 'x', audience: 'another-app' })
+  expectAuthError(t, await resource.inject({ url: '/required', headers: bearer(elsewhere) }), 'FST_JWT_AUTH_TOKEN_INVALID',
+    { message: 'Invalid audience' })
+  const mine = issuer.authJwt.createAccessToken({ subject: 'x', audience: 'api' })
+  t.equal((await resource.inject({ url: '/required', headers: bearer(mine) })).statusCode, 200)
 })
 
 t.test('AUTHJWT_JWKS_URL and the jwks settings from the environment', async t => {
