@@ -6,6 +6,7 @@ import type { AuthJwtConfig } from '../config'
 import { DenylistError, invalidTokenError, RevokedTokenError } from '../errors'
 import type { AuthJwtClaims, TokenType } from '../options'
 import type { WithDeadline } from './deadlines'
+import { issuedAtMsOf, tokenIdentity } from '../token-identity'
 import { kLookupNow, type DenylistStore, type SynchronousLookup } from './store'
 
 /**
@@ -44,14 +45,15 @@ export function createDenylistCheck (config: AuthJwtConfig, withDeadline: WithDe
 
 /**
  * The store lookup; synchronous when the store can answer at once (the memory
- * store). The store gets the token's subject and iat too: it may have folded
- * that subject's revocations into one entry.
+ * store). The store gets the token's identity too: it refuses the token when
+ * its family was revoked or its subject cut off, and may have folded the
+ * subject's revocations into one entry.
  */
 function defaultHook (store: DenylistStore): (claims: AuthJwtClaims) => boolean | Promise<boolean> {
   const lookupNow = (store as Partial<SynchronousLookup>)[kLookupNow]
   return lookupNow === undefined
-    ? claims => store.has(claims.jti as string, { subject: claims.sub, issuedAt: claims.iat })
-    : claims => lookupNow(claims.jti as string, claims.sub, claims.iat)
+    ? claims => store.has(claims.jti as string, tokenIdentity(claims))
+    : claims => lookupNow(claims.jti as string, claims.sub, claims.iat, issuedAtMsOf(claims), claims.fam)
 }
 
 function verdict (revoked: unknown): void {

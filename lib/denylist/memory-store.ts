@@ -1,17 +1,26 @@
 import { ConfigError, DenylistError } from '../errors'
+import { isSubject } from '../options'
 import { ExpiryHeap } from './expiry-heap'
+import { createMemorySessions } from './memory-sessions'
 import {
   assertExpiresAt,
   assertJti,
+  assertRefreshTokenUse,
   assertTokenIdentity,
   kLookupNow,
   type DenylistStore,
+  type RefreshTokenUse,
+  type RefreshTokenUseResult,
   type SynchronousLookup,
   type TokenIdentity
 } from './store'
 
 export interface MemoryDenylistOptions {
-  /** Most unexpired revocations kept at once (default 100 000); a subject's cut-off counts as one. */
+  /**
+   * Most unexpired entries kept at once (default 100 000): revoked jtis, and
+   * one each for a subject's folded cut-off, a refresh-token family's
+   * rotation state or revocation, and a subject's `revokeSubject` cut-off.
+   */
   maxEntries?: number
   /**
    * Most revocations kept one by one for a single subject (default 100). One
@@ -27,7 +36,7 @@ const DEFAULT_MAX_ENTRIES_PER_SUBJECT = 100
 // A fixed text: the 500 reaches clients, and the limit would tell an attacker
 // how many revocations fill the store.
 const FULL_MESSAGE = 'The denylist is full: revocation refused'
-const NO_IDENTITY_MESSAGE = "The denylist lookup needs the token's subject and iat: has(jti, { subject, issuedAt })"
+const NO_IDENTITY_MESSAGE = "The denylist lookup needs the token's identity: has(jti, { subject, issuedAt, issuedAtMs, family })"
 
 /** What the store holds for one subject. */
 interface SubjectRevocations {
@@ -50,6 +59,17 @@ interface SubjectRevocations {
  * over-revokes only that subject (its other tokens issued until then), so
  * that a loop of logins and logouts from one account cannot fill the store
  * and stop everyone else's revocations.
+ *
+ * Sessions take entries too. A refresh-token family takes one from its
+ * first rotation until its tokens' last expiry: the newest jti of its chain,
+ * so that a used refresh token presented again after the grace window is
+ * caught, then the family's revocation in its place. `revokeSubject` takes
+ * one per subject, a later cut-off replacing an earlier one. While no family
+ * is revoked and no subject has such a cut-off, a lookup costs one map get.
+ *
+ * When the store is full it refuses what would need a new entry (a
+ * revocation, a family's first rotation, a subject's first cut-off) with
+ * `DenylistError`, rather than forget anything: the request fails closed.
  * @throws ConfigError (`FST_JWT_AUTH_CONFIG`) when an option is not a positive integer.
  * @example
  * await app.register(fastifyJwtAuth, {
@@ -82,7 +102,12 @@ export function createMemoryDenylist (options: MemoryDenylistOptions = {}): Deny
   // they surface.
   const expiries = new ExpiryHeap<string | SubjectRevocations>()
 
+  // Families and revokeSubject cut-offs: they take room like entries, and
+  // expire through a heap of their own.
+  const sessions = createMemorySessions(maxEntries, assertRoom)
+
   function forgetExpired (now: number): void {
+    sessions.forgetExpired(now)
     for (let at = expiries.peekAt(); at <= now; at = expiries.peekAt()) {
       const key = expiries.pop() as string | SubjectRevocations
       if (typeof key === 'string') {
@@ -185,7 +210,7 @@ export function createMemoryDenylist (options: MemoryDenylistOptions = {}): Deny
 
   function assertRoom (): void {
     // Refuse rather than evict: a revocation is never silently forgotten.
-    if (entries.size + cutoffs >= maxEntries) throw new DenylistError(FULL_MESSAGE)
+    if (entries.size + cutoffs + sessions.size >= maxEntries) throw new DenylistError(FULL_MESSAGE)
   }
 
   const store: DenylistStore & SynchronousLookup = {
@@ -246,20 +271,44 @@ export function createMemoryDenylist (options: MemoryDenylistOptions = {}): Deny
 
     async has (jti: string, token?: TokenIdentity): Promise<boolean> {
       if (token === undefined) {
-        // A folded revocation is kept under its subject, not its jti: without
-        // the token's identity the lookup could answer "not revoked" for it.
-        if (cutoffs > 0) throw new DenylistError(NO_IDENTITY_MESSAGE)
+        // A folded revocation is kept under its subject, a session's under
+        // its family or subject, not its jti: without the token's identity
+        // the lookup could answer "not revoked" for it.
+        if (cutoffs > 0 || sessions.revoking > 0) throw new DenylistError(NO_IDENTITY_MESSAGE)
         return lookupNow(jti)
       }
       assertTokenIdentity(token)
-      return lookupNow(jti, token.subject, token.issuedAt)
+      return lookupNow(jti, token.subject, token.issuedAt, token.issuedAtMs, token.family)
+    },
+
+    // Both run to the end before anything else can: the decision and the
+    // state it leaves are one step, as the contract requires.
+    async useRefreshToken (use: RefreshTokenUse): Promise<RefreshTokenUseResult> {
+      assertRefreshTokenUse(use)
+      const now = Date.now()
+      // Makes the count exact before a new family takes room.
+      forgetExpired(now)
+      return sessions.useRefreshToken(use, now)
+    },
+
+    async revokeSubject (subject: string | number, issuedBeforeMs: number, expiresAt: number | null): Promise<void> {
+      if (!isSubject(subject)) {
+        throw new TypeError('subject must be the token\'s sub: a non-empty string or a finite number within ±2^53')
+      }
+      if (typeof issuedBeforeMs !== 'number' || !Number.isFinite(issuedBeforeMs)) {
+        throw new TypeError('issuedBeforeMs must be a finite number of epoch milliseconds')
+      }
+      assertExpiresAt(expiresAt)
+      const now = Date.now()
+      forgetExpired(now)
+      sessions.revokeSubject(subject, issuedBeforeMs, expiresAt, now)
     },
 
     [kLookupNow]: lookupNow
   }
   return store
 
-  function lookupNow (jti: string, subject?: string | number, issuedAt?: number): boolean {
+  function lookupNow (jti: string, subject?: string | number, issuedAt?: number, issuedAtMs?: number, family?: string): boolean {
     assertJti(jti)
     const at = entries.get(jti)
     if (at !== undefined) {
@@ -267,7 +316,13 @@ export function createMemoryDenylist (options: MemoryDenylistOptions = {}): Deny
       // Its heap node goes at the next add.
       forgetEntry(jti)
     }
-    if (cutoffs === 0 || subject === undefined) return false
+    if (cutoffs !== 0 && subject !== undefined && folded(subject, issuedAt)) return true
+    // The common case, no session revoked anywhere, stops here.
+    return sessions.revoking !== 0 && sessions.refuses(subject, issuedAtMs, family)
+  }
+
+  /** Whether the subject's folded cut-off covers a token issued at `issuedAt`. */
+  function folded (subject: string | number, issuedAt: number | undefined): boolean {
     const record = subjectsOf(subject).get(subject)
     if (record === undefined || record.cutoffUntil === 0) return false
     if (record.cutoffUntil <= Date.now()) {

@@ -11,7 +11,7 @@ import type { DenylistStore, TokenIdentity } from '../../lib/denylist/store'
 import { DenylistError, JWTDecodeError, RevokedTokenError } from '../../lib/errors'
 import type { AuthJwtClaims, FastifyJwtAuthOptions, TokenInDenylist } from '../../lib/options'
 import { fakeClock } from '../helpers/clock'
-import { recordingHook } from '../helpers/recording-store'
+import { recordingHook, storeWith } from '../helpers/recording-store'
 
 const SECRET = 'a-denylist-check-test-secret-long-enough-for-hs256'
 // Stands for the request being guarded: the check only hands it to the hook.
@@ -200,22 +200,22 @@ t.test('without a hook, the store decides, with the token\'s subject and iat', a
 
   t.test('any other store: has(), with the token\'s identity', async t => {
     const asked: Array<[string, TokenIdentity | undefined]> = []
-    const store: DenylistStore = {
+    const store: DenylistStore = storeWith({
       add: async () => {},
       has: async (jti, token) => {
         asked.push([jti, token])
         return jti === 'revoked'
       }
-    }
+    })
     const checkDenylist = check({ denylistStore: store })
     const passed = await outcome(() => checkDenylist(claimsOf('kept'), 'access', request))
     t.same(passed, { sync: false }, 'awaited, and passes when has() answers false')
     const refused = await outcome(() => checkDenylist(claimsOf('revoked', 'refresh'), 'refresh', request))
     t.ok(refused.error instanceof RevokedTokenError, 'refused when has() answers true')
     t.same(asked, [
-      ['kept', { subject: 'alice', issuedAt: 1_700_000_000 }],
-      ['revoked', { subject: 'alice', issuedAt: 1_700_000_000 }]
-    ], 'has() got each jti with the token\'s subject and iat')
+      ['kept', { subject: 'alice', issuedAt: 1_700_000_000, issuedAtMs: 1_700_000_000_000, family: undefined }],
+      ['revoked', { subject: 'alice', issuedAt: 1_700_000_000, issuedAtMs: 1_700_000_000_000, family: undefined }]
+    ], 'has() got each jti with the token\'s identity')
   })
 
   t.test('a store whose has() throws or rejects fails closed', async t => {
@@ -224,7 +224,7 @@ t.test('without a hook, the store decides, with the token\'s subject and iat', a
       ['throws', () => { throw boom }],
       ['rejects', async () => { throw boom }]
     ] as Array<[string, DenylistStore['has']]>) {
-      const checkDenylist = check({ denylistStore: { add: async () => {}, has } })
+      const checkDenylist = check({ denylistStore: storeWith({ add: async () => {}, has }) })
       const { error } = await outcome(() => checkDenylist(claimsOf('secret-jti'), 'access', request))
       t.ok(error instanceof DenylistError, `has() ${name}: DenylistError`)
       t.match(error, { message: 'The denylist check failed', cause: boom }, `has() ${name}: fixed message, cause kept`)
