@@ -8,6 +8,7 @@ import { resolveConfig } from './lib/config'
 import { createCookieHelpers } from './lib/cookies'
 import { createDenylistCheck } from './lib/denylist/check'
 import { createDeadlineWatch, DENYLIST_TICK_MS } from './lib/denylist/deadlines'
+import { createStoreCall } from './lib/denylist/store-call'
 import { readEnvironment } from './lib/environment'
 import { kGuards, type InstanceGuards } from './lib/exported-guards'
 import { createAuthenticate, createGuard } from './lib/guards'
@@ -16,7 +17,9 @@ import { addJwksRoute } from './lib/keys/jwks-route'
 import { createKeySource } from './lib/keys/key-setup'
 import type { FastifyJwtAuthOptions } from './lib/options'
 import { RequestAuthJwt, type RequestAuthJwtParts } from './lib/request-auth-jwt'
-import { kClaims, kRequestAuthJwt, kToken, type RequestState } from './lib/request-state'
+import { createImplicitRefresh } from './lib/sessions/implicit-refresh'
+import { createRefreshRotation } from './lib/sessions/refresh-rotation'
+import { kClaims, kRequestAuthJwt, kRevokedHere, kToken, kTokenLocation, type RequestState } from './lib/request-state'
 import { createTokenFactory } from './lib/token-factory'
 import { createTokenFinder } from './lib/token-locations'
 import { createTokenVerifier } from './lib/token-verifier'
@@ -33,20 +36,27 @@ async function fastifyJwtAuthPlugin (fastify: FastifyInstance, options: FastifyJ
   // One timer bounds every denylist call of this instance: lookups and revocations.
   const withDenylistDeadline = createDeadlineWatch(DENYLIST_TICK_MS)
   const { findToken, missingTokenError } = createTokenFinder(config)
-  const authenticate = createAuthenticate({
-    findToken,
-    missingTokenError,
-    verifyToken,
-    checkDenylist: createDenylistCheck(config, withDenylistDeadline)
-  })
-  const api = createInstanceApi(config, createTokenFactory(config, keySource), verifyToken, withDenylistDeadline, keySource)
-  const parts: RequestAuthJwtParts = { api, authenticate, cookies: createCookieHelpers(config, api.decodeToken) }
+  const checkDenylist = createDenylistCheck(config, withDenylistDeadline)
+  const authenticate = createAuthenticate({ findToken, missingTokenError, verifyToken, checkDenylist })
+  const callStore = createStoreCall(withDenylistDeadline, config.denylistTimeout * 1000)
+  const factory = createTokenFactory(config, keySource)
+  const api = createInstanceApi(config, factory, verifyToken, callStore, keySource)
+  const parts: RequestAuthJwtParts = {
+    api,
+    authenticate,
+    cookies: createCookieHelpers(config, api.decodeToken),
+    rotate: createRefreshRotation(config, factory, callStore)
+  }
   if ('refresh' in keySource) {
     // The issuer's keys are in hand before the first request, when it answers;
     // when it does not, the guards fetch them later and the app still starts.
     fastify.addHook('onReady', keySource.refresh)
   }
   if (config.jwksRoute !== false) addJwksRoute(fastify, config.jwksRoute, api)
+  if (config.implicitRefreshThreshold !== false) {
+    fastify.addHook('onSend', createImplicitRefresh({ ...config, implicitRefreshThreshold: config.implicitRefreshThreshold },
+      factory, parts.cookies, checkDenylist))
+  }
 
   const guards: InstanceGuards = Object.freeze({
     access: createGuard(authenticate, 'access'),
@@ -65,6 +75,8 @@ async function fastifyJwtAuthPlugin (fastify: FastifyInstance, options: FastifyJ
 
   fastify.decorateRequest(kClaims, null)
   fastify.decorateRequest(kToken, null)
+  fastify.decorateRequest(kTokenLocation, null)
+  fastify.decorateRequest(kRevokedHere, false)
   fastify.decorateRequest(kRequestAuthJwt, null)
   fastify.decorateRequest('authJwt', {
     getter (this: FastifyRequest) {
@@ -114,12 +126,23 @@ export {
   JWTDecodeError,
   MissingTokenError,
   RefreshTokenRequired,
-  RevokedTokenError
+  RevokedTokenError,
+  TokenReusedError
 } from './lib/errors'
 export type { AuthJwtErrorCode } from './lib/errors'
 export { createMemoryDenylist, createRedisDenylist } from './lib/denylist'
+export { tokenIdentity } from './lib/token-identity'
 export { freshJwtRequired, jwtOptional, jwtRefreshTokenRequired, jwtRequired } from './lib/exported-guards'
-export type { DenylistStore, MemoryDenylistOptions, RedisDenylistOptions, RedisLike, TokenIdentity } from './lib/denylist'
+export type {
+  DenylistStore,
+  MemoryDenylistOptions,
+  RedisDenylistOptions,
+  RedisLike,
+  RefreshTokenUse,
+  RefreshTokenUseResult,
+  TokenIdentity
+} from './lib/denylist'
+export type { RefreshTokensOptions, TokenPair } from './lib/sessions/refresh-rotation'
 export type { AuthJwt } from './lib/instance-api'
 export type { RequestAuthJwt } from './lib/request-auth-jwt'
 export type { CreateAccessTokenOptions, CreateTokenOptions } from './lib/token-factory'

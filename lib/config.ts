@@ -3,7 +3,7 @@
 import { Value } from '@sinclair/typebox/value'
 import { checkCookiePrefixes } from './cookie-prefixes'
 import { createMemoryDenylist } from './denylist/memory-store'
-import type { DenylistStore } from './denylist/store'
+import { STORE_METHODS, type DenylistStore } from './denylist/store'
 import type { EnvironmentOptions } from './environment'
 import { ConfigError } from './errors'
 import { optionsSetInCode } from './explicit-options'
@@ -65,6 +65,10 @@ export function resolveConfig (options: FastifyJwtAuthOptions, environment: Envi
     keySetup,
     // With a hook of its own and no store, there is nothing to write revocations to.
     denylistStore: checked.denylistStore ?? (checked.tokenInDenylist === undefined ? createMemoryDenylist() : undefined)
+  }
+  if (resolved.implicitRefreshThreshold !== false && !resolved.tokenLocation.includes('cookies')) {
+    // Tokens in headers, the query or a body are kept by their clients: no cookie to renew.
+    throw new ConfigError('implicitRefreshThreshold renews the access cookie: it needs "cookies" in tokenLocation')
   }
   checkCookiePrefixes(resolved)
   warnAboutRiskySettings(resolved, checked.denylistStore !== undefined)
@@ -142,9 +146,19 @@ function validate (options: LooseOptions, fromEnvironment: Set<OptionName>): voi
   if (options.tokenInDenylist !== undefined && typeof options.tokenInDenylist !== 'function') {
     throw new ConfigError('tokenInDenylist must be a function (claims, request) => boolean | Promise<boolean>')
   }
-  const store = options.denylistStore as Partial<DenylistStore> | undefined
-  if (store !== undefined && (typeof store?.add !== 'function' || typeof store.has !== 'function')) {
-    throw new ConfigError('denylistStore must be an object with async add(jti, expiresAt) and has(jti)')
+  const store = options.denylistStore as Record<string, unknown> | undefined
+  if (store !== undefined) {
+    if (store === null || typeof store !== 'object') {
+      throw new ConfigError(`denylistStore must be an object with async ${STORE_METHODS.join(', ')}`)
+    }
+    const missing = STORE_METHODS.filter(method => typeof store[method] !== 'function')
+    if (missing.length > 0) {
+      // A store written before sessions existed has add and has only: its
+      // lookups would ignore families and cut-offs, and revocations through
+      // them would silently do nothing.
+      throw new ConfigError(`denylistStore lacks ${missing.join(', ')}: a store must implement ` +
+        `${STORE_METHODS.join(', ')} (see "Writing a store" in the README)`)
+    }
   }
 }
 

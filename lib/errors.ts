@@ -18,6 +18,7 @@ export type AuthJwtErrorCode =
   | 'FST_JWT_AUTH_DENYLIST_FAILED'
   | 'FST_JWT_AUTH_CONFIG'
   | 'FST_JWT_AUTH_JWKS_FAILED'
+  | 'FST_JWT_AUTH_TOKEN_REUSED'
 
 // RFC 6750 §3: no token presented → a bare challenge; a token presented but
 // refused → error="invalid_token", so clients know to refresh or log in again.
@@ -80,6 +81,16 @@ export class JWTDecodeError extends AuthJwtError {
 export class RevokedTokenError extends AuthJwtError {
   constructor () {
     super('FST_JWT_AUTH_TOKEN_REVOKED', 401, 'Token has been revoked')
+  }
+}
+
+/**
+ * 401 `FST_JWT_AUTH_TOKEN_REUSED`: a refresh token used before came back after
+ * the grace window; its whole family is revoked, as one of its holders stole it.
+ */
+export class TokenReusedError extends AuthJwtError {
+  constructor () {
+    super('FST_JWT_AUTH_TOKEN_REUSED', 401, 'Refresh token has already been used')
   }
 }
 

@@ -7,7 +7,7 @@ import { checkCsrfMatch } from './csrf'
 import type { CheckDenylist } from './denylist/check'
 import { AccessTokenRequired, FreshTokenRequired, RefreshTokenRequired } from './errors'
 import type { AuthJwtClaims, TokenType } from './options'
-import { kClaims, kToken, type RequestState } from './request-state'
+import { kClaims, kToken, kTokenLocation, type RequestState } from './request-state'
 import type { FindToken, FoundToken } from './token-locations'
 import type { MissingTokenError } from './errors'
 import { verifyWhenKeyLoaded, type VerifyToken } from './token-verifier'
@@ -35,10 +35,10 @@ export function createAuthenticate (parts: AuthenticateParts): Authenticate {
     if (found.csrf !== undefined) checkCsrfMatch(found.csrf, claims.csrf)
     const pending = checkDenylist(claims, type, request)
     if (pending === undefined) {
-      keep(request, claims, found.token)
+      keep(request, claims, found)
       return undefined
     }
-    return pending.then(() => keep(request, claims, found.token))
+    return pending.then(() => keep(request, claims, found))
   }
 
   return function authenticate (request, requirement) {
@@ -66,10 +66,11 @@ function isFresh (claims: AuthJwtClaims): boolean {
   return fresh === true || (typeof fresh === 'number' && Date.now() / 1000 <= fresh)
 }
 
-function keep (request: FastifyRequest, claims: AuthJwtClaims, token: string): void {
+function keep (request: FastifyRequest, claims: AuthJwtClaims, found: FoundToken): void {
   const state = request as unknown as RequestState
   state[kClaims] = claims
-  state[kToken] = token
+  state[kToken] = found.token
+  state[kTokenLocation] = found.location
 }
 
 /**

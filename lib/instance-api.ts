@@ -1,12 +1,13 @@
 // `fastify.authJwt`: what an application can do with tokens outside a request.
 import { createDecoder } from 'fast-jwt'
 import type { AuthJwtConfig } from './config'
-import type { WithDeadline } from './denylist/deadlines'
-import { ConfigError, DenylistError, invalidTokenError } from './errors'
+import type { DenylistStore } from './denylist/store'
+import type { StoreCall } from './denylist/store-call'
+import { ConfigError, invalidTokenError } from './errors'
 import type { JwkSet } from './keys/jwk'
 import type { KeyOption, KeySetSource } from './keys/key-set'
 import type { KeySource } from './keys/key-source'
-import type { AuthJwtClaims } from './options'
+import { isSubject, type AuthJwtClaims } from './options'
 import type { CreateAccessTokenOptions, CreateTokenOptions, TokenFactory } from './token-factory'
 import {
   isVerifiedClaims,
@@ -52,6 +53,17 @@ export interface AuthJwt {
    */
   revokeToken: (claimsOrEncoded: AuthJwtClaims | string) => Promise<void>
   /**
+   * Logs `subject` out everywhere: every token of that subject issued before
+   * the call is refused (401 `FST_JWT_AUTH_TOKEN_REVOKED`) by every instance
+   * sharing the store; a token issued after it, even within the same second,
+   * passes. One entry per subject, kept until the longest token lifetime has
+   * passed. Tokens created with a longer `expiresTime` outlive it.
+   * @throws ConfigError as `revokeToken`; DenylistError when the store fails; TypeError for a bad subject.
+   * @example
+   * await app.authJwt.revokeAllTokens(user.id) // after a password change
+   */
+  revokeAllTokens: (subject: string | number) => Promise<void>
+  /**
    * The `jti` of a token, after verifying it; null when it has none.
    * @throws JWTDecodeError as `decodeToken`.
    */
@@ -84,10 +96,31 @@ export function createInstanceApi (
   config: AuthJwtConfig,
   factory: TokenFactory,
   verifyToken: VerifyToken,
-  withDeadline: WithDeadline,
+  callStore: StoreCall,
   keySource: KeySource
 ): AuthJwt {
   const checkedTypes = new Set<unknown>(config.denylistTokenChecks)
+
+  /** The store revocations go to; throws when they would change nothing. */
+  function writableStore (operation: string): DenylistStore {
+    if (!config.denylistEnabled) {
+      // Revoking into a denylist nobody checks would only look like a logout.
+      throw new ConfigError(`${operation} needs denylistEnabled: true`)
+    }
+    if (config.denylistStore === undefined) {
+      // tokenInDenylist replaces the store lookup: a revocation written to a store would never be read.
+      throw new ConfigError(`${operation} needs a denylistStore when tokenInDenylist is set: the hook alone decides`)
+    }
+    return config.denylistStore
+  }
+
+  // A cut-off is kept until every token it covers has expired: the longest
+  // lifetime, plus the leeway; for ever when a lifetime has no end.
+  function cutoffExpiresAt (issuedBeforeMs: number): number | null {
+    const { accessTokenExpires, refreshTokenExpires } = config
+    if (accessTokenExpires === false || refreshTokenExpires === false) return null
+    return Math.ceil(issuedBeforeMs / 1000) + Math.max(accessTokenExpires, refreshTokenExpires) + config.decodeLeeway
+  }
 
   function decodeToken (encoded: string): AuthJwtClaims {
     if (typeof encoded !== 'string') throw invalidTokenError('Malformed token')
@@ -100,15 +133,7 @@ export function createInstanceApi (
     decodeToken,
 
     async revokeToken (claimsOrEncoded) {
-      if (!config.denylistEnabled) {
-        // Revoking into a denylist nobody checks would only look like a logout.
-        throw new ConfigError('revokeToken needs denylistEnabled: true')
-      }
-      const store = config.denylistStore
-      if (store === undefined) {
-        // tokenInDenylist replaces the store lookup: a revocation written to a store would never be read.
-        throw new ConfigError('revokeToken needs a denylistStore when tokenInDenylist is set: the hook alone decides')
-      }
+      const store = writableStore('revokeToken')
       const claims = typeof claimsOrEncoded === 'string'
         ? await verifyWhenKeyLoaded(verifyToken, claimsOrEncoded)
         : claimsOrEncoded
@@ -128,15 +153,15 @@ export function createInstanceApi (
       const identity = isVerifiedClaims(claims) ? { subject: claims.sub, issuedAt: claims.iat } : undefined
       // Kept for as long as the verifier would still accept the token: exp plus the leeway.
       const expiresAt = typeof claims.exp === 'number' ? claims.exp + config.decodeLeeway : null
-      try {
-        // Bounded like the lookups: a store that never answers fails the
-        // revocation (and the logout request) instead of hanging it.
-        const adding = Promise.resolve().then(() => store.add(claims.jti as string, expiresAt, identity))
-        await withDeadline(adding, config.denylistTimeout * 1000, () =>
-          new DenylistError('The denylist store did not answer in time'))
-      } catch (error) {
-        throw error instanceof DenylistError ? error : new DenylistError('The denylist store failed', { cause: error })
-      }
+      await callStore(() => store.add(claims.jti as string, expiresAt, identity))
+    },
+
+    async revokeAllTokens (subject) {
+      const store = writableStore('revokeAllTokens')
+      if (!isSubject(subject)) throw new TypeError('subject must be a token\'s sub: a non-empty string or a finite number within ±2^53')
+      // Taken before the store is called: a token issued while the call is on its way is not cut off.
+      const issuedBeforeMs = Date.now()
+      await callStore(() => store.revokeSubject(subject, issuedBeforeMs, cutoffExpiresAt(issuedBeforeMs)))
     },
 
     getJti: encoded => decodeToken(encoded).jti ?? null,

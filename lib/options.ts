@@ -201,9 +201,21 @@ export const optionsSchema = Type.Object({
   /** Seconds a denylist check or revocation may take before it fails closed with a 500 (default 5). */
   denylistTimeout: Type.Optional(withDefault(
     option(Type.Integer({ minimum: 1 }), 'integer', 'a whole number of seconds, at least 1'), 5)),
+  /** Seconds after its first use during which a refresh token may be used again (two tabs, a retry) and get a
+   * pair of its family instead of revoking it (default 30).
+   */
+  refreshReuseGrace: Type.Optional(withDefault(seconds(), 30)),
+  /** Seconds before its expiry from which a request authenticated by the access cookie gets a new access cookie
+   * on its response; `false` (the default): never.
+   */
+  implicitRefreshThreshold: Type.Optional(withDefault(
+    option(Type.Union([wholeSeconds(), durationText(), Type.Literal(false)]), 'lifetime',
+      'a non-negative whole number of seconds, a duration such as "5m", or false'),
+    false)),
   // Checked by hand in config.ts: TypeBox cannot describe a function's contract.
   tokenInDenylist: Type.Optional(option(Type.Unknown(), 'none', 'a function (claims, request) => boolean | Promise<boolean>')),
-  denylistStore: Type.Optional(option(Type.Unknown(), 'none', 'an object with async add(jti, expiresAt) and has(jti)'))
+  denylistStore: Type.Optional(option(Type.Unknown(), 'none',
+    'an object with async add, has, useRefreshToken and revokeSubject'))
 })
 
 export type OptionName = keyof typeof optionsSchema.properties
@@ -220,6 +232,8 @@ export interface JwtClaims {
   jti?: string
   /** Missing on a foreign token: it then counts as an access token. */
   type?: TokenType
+  /** The token's family: the login session it was issued in (set on refresh tokens, and on what they issue). */
+  fam?: string
   fresh?: boolean | number
   csrf?: string
   iss?: string

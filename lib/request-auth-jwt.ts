@@ -6,13 +6,21 @@ import { MissingTokenError } from './errors'
 import type { Authenticate } from './guards'
 import type { AuthJwt } from './instance-api'
 import type { AuthJwtClaims } from './options'
-import { kClaims, kToken, type RequestState } from './request-state'
+import { kClaims, kRevokedHere, kToken, type RequestState } from './request-state'
+import type { RefreshTokensOptions, RotateRefreshToken, TokenPair } from './sessions/refresh-rotation'
 import type { CreateAccessTokenOptions, CreateTokenOptions } from './token-factory'
 
 export interface RequestAuthJwtParts {
   api: AuthJwt
   authenticate: Authenticate
   cookies: CookieHelpers
+  rotate: RotateRefreshToken
+}
+
+/** What `request.authJwt.refreshTokens` takes. */
+export interface RequestRefreshTokensOptions extends RefreshTokensOptions {
+  /** Also sets the new pair's cookies (and CSRF cookies) on this reply; needs `cookies` in `tokenLocation`. */
+  reply?: FastifyReply
 }
 
 /**
@@ -131,7 +139,47 @@ export class RequestAuthJwt {
    * })
    */
   async revokeToken (claimsOrEncoded?: AuthJwtClaims | string): Promise<void> {
+    // Before the call: a revocation that fails may still have been stored.
+    this.#request[kRevokedHere] = true
     await this.#parts.api.revokeToken(claimsOrEncoded ?? this.#request[kClaims] ?? this.#currentToken())
+  }
+
+  /**
+   * Rotates the refresh token this request presented (after
+   * `jwtRefreshTokenRequired`): marks it used and returns a new access token
+   * (not fresh) and a new refresh token of the same family, which keeps the
+   * family's original `exp`. A refresh token used before and presented again
+   * after `refreshReuseGrace` seconds revokes its whole family and is refused
+   * (401 `FST_JWT_AUTH_TOKEN_REUSED`); within the grace window it gets a pair
+   * again, so two tabs refreshing at once stay logged in.
+   * @throws ConfigError without the denylist (`denylistEnabled`, refresh tokens checked) or a store;
+   *   RefreshTokenRequired when this request did not pass a refresh token check; DenylistError when the store fails.
+   * @example
+   * app.post('/refresh', { preHandler: jwtRefreshTokenRequired }, async (request, reply) => {
+   *   const { accessToken } = await request.authJwt.refreshTokens({ reply })
+   *   return { accessToken }
+   * })
+   */
+  async refreshTokens (options: RequestRefreshTokensOptions = {}): Promise<TokenPair> {
+    const { reply, ...rest } = options
+    const pair = await this.#parts.rotate(this.#request[kClaims], rest)
+    if (reply !== undefined) {
+      this.#parts.cookies.setTokenCookies(reply, 'access', pair.accessToken)
+      this.#parts.cookies.setTokenCookies(reply, 'refresh', pair.refreshToken)
+    }
+    return pair
+  }
+
+  /**
+   * Logs the current subject out everywhere: `fastify.authJwt.revokeAllTokens`
+   * for the subject of this request's verified token.
+   * @throws MissingTokenError when no check has passed on this request; otherwise as `revokeAllTokens`.
+   */
+  async revokeAllTokens (): Promise<void> {
+    const claims = this.#request[kClaims]
+    if (claims === null) throw new MissingTokenError('No verified token on this request')
+    this.#request[kRevokedHere] = true
+    await this.#parts.api.revokeAllTokens(claims.sub)
   }
 
   #currentToken (): string {

@@ -1,13 +1,19 @@
 // Where a guard leaves what it verified, on the request itself: symbols, so
 // that the plugin adds no names to the request beyond `authJwt`.
-import type { AuthJwtClaims } from './options'
+import type { AuthJwtClaims, TokenLocation } from './options'
 
 export const kClaims = Symbol('fastify-jwt-auth.claims')
 export const kToken = Symbol('fastify-jwt-auth.token')
+/** Where the verified token was found. */
+export const kTokenLocation = Symbol('fastify-jwt-auth.tokenLocation')
+/** Set when this request revoked a token or logged its subject out: no cookie is renewed on its response. */
+export const kRevokedHere = Symbol('fastify-jwt-auth.revokedHere')
 export const kRequestAuthJwt = Symbol('fastify-jwt-auth.requestAuthJwt')
 
 export interface RequestState {
   [kClaims]: AuthJwtClaims | null
   [kToken]: string | null
+  [kTokenLocation]: TokenLocation | null
+  [kRevokedHere]: boolean
   [kRequestAuthJwt]: unknown
 }

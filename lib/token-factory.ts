@@ -1,12 +1,13 @@
 // Creates access and refresh tokens with the key source's signing key (its
 // fast-jwt signers are built once per key); the claims are computed here, so
 // that every token carries the same set of claims (sub, iat, nbf, jti, exp,
-// type, fresh, csrf, iss, aud) whatever the key.
+// type, fresh, csrf, iss, aud, and fam for a session) whatever the key.
 import { randomUUID } from 'node:crypto'
 import type { AuthJwtConfig } from './config'
 import { ConfigError } from './errors'
 import type { KeySource } from './keys/key-source'
 import { isSubject, type Algorithm, type AuthJwtUserClaims, type TokenType } from './options'
+import { newJti } from './token-identity'
 
 /** What `createRefreshToken` (and `createAccessToken`) take. */
 export interface CreateTokenOptions {
@@ -31,23 +32,55 @@ export interface CreateAccessTokenOptions extends CreateTokenOptions {
    * token is fresh (written as the epoch second it stops being fresh).
    */
   fresh?: boolean | number
+  /**
+   * The `fam` of the refresh token issued with it (`decodeToken(refreshToken).fam`):
+   * the access token then belongs to that login session, and is revoked with
+   * it when a reuse of one of its refresh tokens is detected.
+   */
+  family?: string
 }
 
-const RESERVED_CLAIMS = new Set(['sub', 'iat', 'nbf', 'jti', 'exp', 'type', 'fresh', 'csrf', 'iss', 'aud'])
+const RESERVED_CLAIMS = new Set(['sub', 'iat', 'nbf', 'jti', 'exp', 'type', 'fresh', 'csrf', 'iss', 'aud', 'fam'])
+
+/** The application's own claims among verified claims: what a token issued in its place carries over. */
+export function applicationClaimsOf (claims: Record<string, unknown>): Record<string, unknown> {
+  const own: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(claims)) {
+    if (!RESERVED_CLAIMS.has(name)) own[name] = value
+  }
+  return own
+}
+
+/** Where a token issued by a refresh token's rotation belongs. */
+export interface SessionPlacement {
+  family: string
+  /** The jti the token must carry (the successor's, chosen by the store); a new one when absent. */
+  jti?: string
+  /** The family's end (epoch seconds): no token of it lives longer; undefined: no end. */
+  expiresAt: number | undefined
+}
 
 export interface TokenFactory {
   createAccessToken: (options: CreateAccessTokenOptions) => string
+  /** Starts a new family (`fam`) with every refresh token. */
   createRefreshToken: (options: CreateTokenOptions) => string
+  /** A token of an existing family, for a rotation. */
+  createSessionToken: (type: TokenType, options: CreateTokenOptions, session: SessionPlacement) => string
 }
 
 export function createTokenFactory (config: AuthJwtConfig, keySource: KeySource): TokenFactory {
   const withCsrf = config.cookieCsrfProtect && config.tokenLocation.includes('cookies')
 
-  function createToken (type: TokenType, options: CreateAccessTokenOptions, lifetime: number | false): string {
+  function createToken (type: TokenType, options: CreateAccessTokenOptions, lifetime: number | false,
+    session?: SessionPlacement): string {
     if (options === null || typeof options !== 'object') {
       throw new TypeError('Token options must be an object with a subject')
     }
     const { subject, algorithm, headers, expiresTime = lifetime, audience, userClaims } = options
+    const family = session?.family ?? (type === 'refresh' ? randomUUID() : options.family)
+    if (family !== undefined && (typeof family !== 'string' || family === '')) {
+      throw new TypeError('family must be the fam of a refresh token: a non-empty string')
+    }
     checkSubject(subject)
     checkHeaders(headers)
     checkExpiresTime(expiresTime)
@@ -59,14 +92,20 @@ export function createTokenFactory (config: AuthJwtConfig, keySource: KeySource)
     }
     const sign = signing.signerFor(algorithm ?? signing.defaultAlgorithm, headers)
 
-    const now = Math.floor(Date.now() / 1000)
+    const nowMs = Date.now()
+    const now = Math.floor(nowMs / 1000)
     const claims: Record<string, unknown> = { ...userClaimsOf(userClaims) }
     claims.sub = subject
     claims.iat = now
     claims.nbf = now
-    claims.jti = randomUUID()
-    if (expiresTime !== false) claims.exp = now + expiresTime
+    // Time-ordered: a "log out everywhere" cut-off compares it to the millisecond.
+    claims.jti = session?.jti ?? newJti(nowMs)
+    const exp = expiresTime === false ? undefined : now + expiresTime
+    // A session's tokens never outlive it: rotation does not extend a login.
+    const end = session?.expiresAt
+    if (exp !== undefined || end !== undefined) claims.exp = Math.min(exp ?? Infinity, end ?? Infinity)
     claims.type = type
+    if (family !== undefined) claims.fam = family
     if (type === 'access') claims.fresh = freshClaim(options.fresh, now)
     if (withCsrf) claims.csrf = randomUUID()
     if (config.encodeIssuer !== undefined) claims.iss = config.encodeIssuer
@@ -77,7 +116,9 @@ export function createTokenFactory (config: AuthJwtConfig, keySource: KeySource)
 
   return {
     createAccessToken: options => createToken('access', options, config.accessTokenExpires),
-    createRefreshToken: options => createToken('refresh', options, config.refreshTokenExpires)
+    createRefreshToken: options => createToken('refresh', options, config.refreshTokenExpires),
+    createSessionToken: (type, options, session) =>
+      createToken(type, options, type === 'access' ? config.accessTokenExpires : config.refreshTokenExpires, session)
   }
 }
 

@@ -11,6 +11,8 @@ import type { TokenLocation, TokenType } from './options'
 
 export interface FoundToken {
   token: string
+  /** Where it was found. */
+  location: TokenLocation
   /** The CSRF value the request sent, when this request must be CSRF-checked. */
   csrf: string | undefined
 }
@@ -89,7 +91,7 @@ function headerLocation ({ headerName, headerType }: AuthJwtConfig): Location {
       if (isRepeatedHeader(rawHeaders, key)) throw new InvalidHeaderError(`${headerName} header sent more than once`)
       // Node joins most repeated headers; one it keeps as a list is a bad header too.
       if (typeof value !== 'string') throw badHeader()
-      return { token: tokenOf(value), csrf: undefined }
+      return { token: tokenOf(value), location: 'headers', csrf: undefined }
     },
     missing: { access: `Missing ${headerName} Header`, refresh: `Missing ${headerName} Header` }
   }
@@ -156,7 +158,7 @@ function cookieLocation (config: AuthJwtConfig): Location {
       const token = cookiesOf(request, header)[names[type]]
       if (token === undefined || token === '') return undefined
       const checked = config.cookieCsrfProtect && (csrfMethods.has(request.method) || isWebSocketUpgrade(request))
-      return { token, csrf: checked ? csrfSent(request, type) : undefined }
+      return { token, location: 'cookies', csrf: checked ? csrfSent(request, type) : undefined }
     },
     missing: { access: `Missing cookie ${names.access}`, refresh: `Missing cookie ${names.refresh}` }
   }
@@ -224,7 +226,7 @@ function queryLocation ({ queryStringName }: AuthJwtConfig): Location {
       if (value === undefined || value === '') return undefined
       // `?token=a&token=b` parses to a list: which one was meant is anyone's guess.
       if (typeof value !== 'string') throw invalidTokenError(`Query parameter ${queryStringName} must be given once`)
-      return { token: value, csrf: undefined }
+      return { token: value, location: 'query', csrf: undefined }
     },
     missing: { access: reason, refresh: reason }
   }
@@ -243,7 +245,7 @@ function jsonLocation ({ jsonKey, refreshJsonKey }: AuthJwtConfig): Location {
       const value = (body as Record<string, unknown>)[keys[type]]
       if (value === undefined || value === null || value === '') return undefined
       if (typeof value !== 'string') throw invalidTokenError(`JSON body field ${keys[type]} must be a string`)
-      return { token: value, csrf: undefined }
+      return { token: value, location: 'json', csrf: undefined }
     },
     missing: { access: `Missing JSON body field ${jsonKey}`, refresh: `Missing JSON body field ${refreshJsonKey}` }
   }

@@ -11,6 +11,7 @@ import { ClaimsCache, freezeClaims } from './claims-cache'
 import type { AuthJwtConfig } from './config'
 import { expiredTokenError, invalidTokenError, type JWTDecodeError } from './errors'
 import { KeyNotLoaded, type KeySource } from './keys/key-source'
+import { markVerified } from './token-identity'
 import { isSubject, type AuthJwtClaims } from './options'
 
 /** Longer tokens are refused before anything is decoded. */
@@ -20,12 +21,6 @@ export const MAX_TOKEN_LENGTH = 16 * 1024
 // bytes bound keeps large tokens from taking more than 32 MiB.
 const CLAIMS_CACHE_ENTRIES = 10_000
 export const CLAIMS_CACHE_BYTES = 32 * 1024 * 1024
-
-// Marks the claims objects this module has verified (they are frozen, so
-// their sub and iat are still the token's own). A non-enumerable property
-// rather than a WeakSet, which cost a microsecond per new token: a spread or
-// JSON copy of the claims does not carry it, so a copy counts as built by hand.
-const kVerified = Symbol('fastify-jwt-auth.verified')
 
 /**
  * Verifies a token with the keys in hand.
@@ -72,7 +67,7 @@ export function createTokenVerifier (config: AuthJwtConfig, keySource: KeySource
     }
     checkClaims(claims, now)
     checkValidityWindow(claims, now)
-    Object.defineProperty(claims, kVerified, { value: true })
+    markVerified(claims)
     cache.set(token, claims, freezeClaims(claims))
     return claims
   }
@@ -107,11 +102,7 @@ export function verifyWithKeysInHand (verifyToken: VerifyToken, token: string): 
   }
 }
 
-/** Whether `claims` is an object this module returned for a verified token, rather than one built by hand. */
-export function isVerifiedClaims (claims: object): boolean {
-  // Its own property: an object made to inherit from verified claims is not them.
-  return Object.hasOwn(claims, kVerified)
-}
+export { isVerifiedClaims } from './token-identity'
 
 const DATE_CLAIMS = ['exp', 'nbf', 'iat'] as const
 const MAX_DATE_SECONDS = 8.64e12
@@ -144,6 +135,9 @@ function createClaimsCheck (config: AuthJwtConfig): (claims: AuthJwtClaims, now:
       throw invalidTokenError('Invalid "fresh" claim')
     }
     if (csrf !== undefined && typeof csrf !== 'string') throw invalidTokenError('Invalid "csrf" claim')
+    if (claims.fam !== undefined && (typeof claims.fam !== 'string' || claims.fam === '')) {
+      throw invalidTokenError('Invalid "fam" claim')
+    }
     if (claims.iat !== undefined && claims.iat * 1000 > now + leeway) {
       throw invalidTokenError('The token is not yet valid (iat)')
     }

@@ -11,6 +11,7 @@ import { optionsSchema } from '../lib/options'
 import { keys } from './fixtures/keys'
 import { buildApp, expectRegistrationError, registrationError, SECRET } from './helpers/app'
 import { expectAuthError } from './helpers/auth-error'
+import { storeWith } from './helpers/recording-store'
 import { withEnvironment } from './helpers/environment'
 import { warningsDuring, warningsOfRegistration } from './helpers/warnings'
 
@@ -198,14 +199,24 @@ t.test('tokenInDenylist must be a function', async (t) => {
   t.equal(resolveConfig({ secretKey: SECRET, tokenInDenylist: hook }, {}).tokenInDenylist, hook, 'kept as given')
 })
 
-t.test('denylistStore must have add and has', async (t) => {
+t.test('denylistStore must have add, has, useRefreshToken and revokeSubject', async (t) => {
   const has = async (): Promise<boolean> => false
   const add = async (): Promise<void> => {}
-  for (const value of ['redis', {}, null, { add }, { has }, { add: 1, has }, 42]) {
-    await expectRegistrationError(t, { secretKey: SECRET, denylistStore: value }, /^denylistStore must be an object with async add/,
-      JSON.stringify(value) ?? String(value))
+  for (const value of ['redis', null, 42]) {
+    await expectRegistrationError(t, { secretKey: SECRET, denylistStore: value },
+      'denylistStore must be an object with async add, has, useRefreshToken, revokeSubject', String(value))
   }
-  const store = { add, has }
+  const cases: Array<[object, string]> = [
+    [{}, 'add, has, useRefreshToken, revokeSubject'],
+    [{ add }, 'has, useRefreshToken, revokeSubject'],
+    [{ add, has }, 'useRefreshToken, revokeSubject'],
+    [{ add: 1, has }, 'add, useRefreshToken, revokeSubject']
+  ]
+  for (const [value, missing] of cases) {
+    await expectRegistrationError(t, { secretKey: SECRET, denylistStore: value }, `denylistStore lacks ${missing}: a store must implement`,
+      JSON.stringify(value))
+  }
+  const store = storeWith({ add, has })
   t.equal(resolveConfig({ secretKey: SECRET, denylistStore: store }, {}).denylistStore, store, 'kept as given')
 })
 

@@ -13,16 +13,16 @@ import {
 import { bearer, buildApp as build, SECRET } from './helpers/app'
 import { expectAuthError } from './helpers/auth-error'
 import { corruptSignature, forge, raw } from './helpers/forge'
-import { recordingStore } from './helpers/recording-store'
+import { recordingStore, storeWith } from './helpers/recording-store'
 
 const INVALID = { name: 'JWTDecodeError', code: 'FST_JWT_AUTH_TOKEN_INVALID', statusCode: 401 }
 
 /** A store whose add fails with `error`; its lookups find nothing. */
 function storeFailingWith (error: unknown): DenylistStore {
-  return {
+  return storeWith({
     async add () { throw error },
     async has () { return false }
-  }
+  })
 }
 
 t.test('fastify.authJwt has exactly the documented methods', async (t) => {
@@ -30,7 +30,7 @@ t.test('fastify.authJwt has exactly the documented methods', async (t) => {
   t.ok(app.hasDecorator('authJwt'), 'the instance is decorated')
   t.same(Object.keys(app.authJwt).sort(), [
     'createAccessToken', 'createRefreshToken', 'decodeToken', 'getJti', 'getUnverifiedJwtHeaders', 'jwks',
-    'revokeToken', 'setKeys'
+    'revokeAllTokens', 'revokeToken', 'setKeys'
   ], 'no more, no less')
 })
 
@@ -204,18 +204,18 @@ t.test('revokeToken', async (t) => {
   })
 
   t.test('a store that throws synchronously, or rejects with a non-Error', async (t) => {
-    const throwing: DenylistStore = {
+    const throwing: DenylistStore = storeWith({
       add () { throw new RangeError('sync') },
       async has () { return false }
-    }
+    })
     const app = await build(t, { denylistEnabled: true, denylistStore: throwing })
     await t.rejects(app.authJwt.revokeToken(app.authJwt.createAccessToken({ subject: 'a' })), DenylistError,
       'a synchronous throw is a DenylistError too')
 
-    const rejecting: DenylistStore = {
+    const rejecting: DenylistStore = storeWith({
       add: () => Promise.reject('a string'), // eslint-disable-line prefer-promise-reject-errors
       async has () { return false }
-    }
+    })
     const other = await build(t, { denylistEnabled: true, denylistStore: rejecting })
     const error = await other.authJwt.revokeToken(other.authJwt.createAccessToken({ subject: 'a' })).catch(e => e)
     t.ok(error instanceof DenylistError, 'a rejection with a string is a DenylistError')
@@ -230,7 +230,7 @@ t.test('revokeToken', async (t) => {
   })
 
   t.test('a store that never answers fails the revocation after denylistTimeout, never hangs it', async (t) => {
-    const hanging: DenylistStore = { add: () => new Promise(() => {}), has: async () => false }
+    const hanging: DenylistStore = storeWith({ add: () => new Promise(() => {}), has: async () => false })
     const app = await build(t, { denylistEnabled: true, denylistStore: hanging, denylistTimeout: 1 })
     const started = Date.now()
     await t.rejects(app.authJwt.revokeToken(app.authJwt.createAccessToken({ subject: 'a' })), {

@@ -3,7 +3,7 @@
 // `authJwt`, and no name an application or another plugin could be using.
 import t from 'tap'
 import Fastify, { type FastifyRequest } from 'fastify'
-import { kClaims, kRequestAuthJwt, kToken } from '../lib/request-state'
+import { kClaims, kRequestAuthJwt, kRevokedHere, kToken, kTokenLocation } from '../lib/request-state'
 import { bearer, buildApp } from './helpers/app'
 
 /** Every string name a request has, its own and its prototypes', and its own symbols. */
@@ -15,7 +15,7 @@ function keysOf (request: FastifyRequest): { names: Set<string>, symbols: symbol
   return { names, symbols: Object.getOwnPropertySymbols(request) }
 }
 
-t.test('the plugin adds one name to the request, authJwt; its state is under the three symbols', async t => {
+t.test('the plugin adds one name to the request, authJwt; its state is under the symbols of the request state', async t => {
   const seen: Array<ReturnType<typeof keysOf>> = []
   const bare = Fastify({ logger: false })
   t.teardown(() => bare.close())
@@ -28,7 +28,8 @@ t.test('the plugin adds one name to the request, authJwt; its state is under the
   t.same([...after.names].filter(name => !before.names.has(name)), ['authJwt'], 'authJwt is the only new name')
   t.ok(withPlugin.hasRequestDecorator('authJwt'), 'authJwt is a request decorator')
   const added = after.symbols.filter(symbol => !before.symbols.includes(symbol))
-  t.same(added.map(String).sort(), [kClaims, kRequestAuthJwt, kToken].map(String).sort(), 'the new symbols are the three of the request state')
+  t.same(added.map(String).sort(), [kClaims, kRequestAuthJwt, kRevokedHere, kToken, kTokenLocation].map(String).sort(),
+    'the new symbols are those of the request state')
   t.ok([kClaims, kToken, kRequestAuthJwt].every(symbol => added.includes(symbol)), 'the very symbols, not look-alikes')
 })
 

@@ -9,6 +9,8 @@ import { peek } from './helpers/forge'
 
 const SECRET_64 = 'token-factory-test-secret-of-64-bytes-so-that-hs512-is-happy!!!!'
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+// Time-ordered: a "log out everywhere" cut-off reads the time of issue from it.
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 const RESERVED = ['sub', 'iat', 'nbf', 'jti', 'exp', 'type', 'fresh', 'csrf', 'iss', 'aud']
 
 /** Date.now() fixed, half-way through a second, until the test ends: iat, exp and fresh are exact. Returns the second. */
@@ -31,15 +33,15 @@ t.test('an access token carries sub, iat, nbf, exp, jti, type and fresh', async 
   t.equal(claims.exp, now + 900, 'exp = iat + accessTokenExpires (900 by default)')
   t.equal(claims.type, 'access', 'type access')
   t.equal(claims.fresh, false, 'not fresh by default')
-  t.match(claims.jti, UUID, 'jti is a random UUID')
+  t.match(claims.jti, UUID_V7, 'jti is a UUIDv7')
   t.same(peek(token).header, { alg: 'HS256', typ: 'JWT' }, 'the header names the algorithm and the type only')
 })
 
-t.test('a refresh token carries sub, iat, nbf, exp, jti and type', async (t) => {
+t.test('a refresh token carries sub, iat, nbf, exp, jti, type and fam', async (t) => {
   const app = await build(t)
   const now = fixClock(t)
   const claims = app.authJwt.decodeToken(app.authJwt.createRefreshToken({ subject: 'alice' }))
-  t.same(Object.keys(claims).sort(), ['exp', 'iat', 'jti', 'nbf', 'sub', 'type'], 'no fresh claim on refresh tokens')
+  t.same(Object.keys(claims).sort(), ['exp', 'fam', 'iat', 'jti', 'nbf', 'sub', 'type'], 'no fresh claim on refresh tokens')
   t.equal(claims.type, 'refresh', 'type refresh')
   t.equal(claims.exp, now + 2_592_000, 'exp = iat + refreshTokenExpires (30 days by default)')
   t.equal(claims.iat, now, 'iat is now, in seconds')
@@ -338,4 +340,19 @@ t.test('a toJSON member in userClaims or headers is refused: it would replace th
     userClaims: { profile: { toJSON: () => 'serialised' } }
   }))
   t.equal(nested.profile, 'serialised', 'a nested toJSON only shapes its own value')
+})
+
+t.test('family: an access token joins a refresh token\'s family; a refresh token starts its own', async t => {
+  const app = await build(t)
+  const refresh = app.authJwt.decodeToken(app.authJwt.createRefreshToken({ subject: 'a' }))
+  t.match(refresh.fam, UUID, 'a refresh token starts a family')
+  t.not(app.authJwt.decodeToken(app.authJwt.createRefreshToken({ subject: 'a' })).fam, refresh.fam, 'each its own')
+  const access = app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'a', family: refresh.fam }))
+  t.equal(access.fam, refresh.fam)
+  t.notOk('fam' in app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'a' })), 'no family unless given')
+  for (const family of ['', 42, null]) {
+    t.throws(() => app.authJwt.createAccessToken({ subject: 'a', family: family as string }),
+      { name: 'TypeError', message: 'family must be the fam of a refresh token: a non-empty string' }, `family ${String(family)}`)
+  }
+  t.throws(() => app.authJwt.createAccessToken({ subject: 'a', userClaims: { fam: 'x' } }), TypeError, 'fam is reserved')
 })

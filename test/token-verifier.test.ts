@@ -37,7 +37,7 @@ const FIXED_MESSAGES = new Set([
   'Invalid audience',
   'Invalid issuer',
   ...['sub', 'aud', 'iss'].map(claim => `Token is missing the "${claim}" claim`),
-  ...['exp', 'nbf', 'iat', 'sub', 'type', 'jti', 'fresh', 'csrf'].map(claim => `Invalid "${claim}" claim`)
+  ...['exp', 'nbf', 'iat', 'sub', 'type', 'jti', 'fresh', 'csrf', 'fam'].map(claim => `Invalid "${claim}" claim`)
 ])
 
 /** Asserts that decoding fails with the given code, a fixed message, and without echoing the token. */
@@ -88,7 +88,7 @@ t.test('a foreign token with only sub is valid: no exp, iat or nbf needed', asyn
   t.same(app.authJwt.decodeToken(signed({ sub: 'alice' })), { sub: 'alice' }, 'a string subject alone')
   t.same(app.authJwt.decodeToken(signed({ sub: 0 })), { sub: 0 }, 'a numeric subject, even 0')
   const now = nowSeconds()
-  const full = { sub: 'a', iat: now, nbf: now, exp: now + 60, jti: 'j', type: 'refresh', fresh: now + 5, csrf: 'c' }
+  const full = { sub: 'a', iat: now, nbf: now, exp: now + 60, jti: 'j', type: 'refresh', fresh: now + 5, csrf: 'c', fam: 'f' }
   t.same(app.authJwt.decodeToken(signed(full)), full, 'every claim with its right type')
 })
 
@@ -320,7 +320,10 @@ t.test('the standard claims must have their types', async (t) => {
     ['fresh: null', { sub: 'a', fresh: null }],
     ['fresh: 1e999', raw('{"sub":"a","fresh":1e999}')],
     ['csrf: number', { sub: 'a', csrf: 5 }],
-    ['csrf: null', { sub: 'a', csrf: null }]
+    ['csrf: null', { sub: 'a', csrf: null }],
+    ['fam: number', { sub: 'a', fam: 5 }],
+    ['fam: empty', { sub: 'a', fam: '' }],
+    ['fam: null', { sub: 'a', fam: null }]
   ]
   for (const [name, payload] of cases) refuses(t, app, signed(payload), 'FST_JWT_AUTH_TOKEN_INVALID', name)
   refuses(t, app, signed({ type: 'access' }), 'FST_JWT_AUTH_TOKEN_INVALID', 'missing sub names the claim', /"sub"/)

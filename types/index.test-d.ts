@@ -14,6 +14,8 @@ import fastifyJwtAuth, {
   DenylistError,
   fastifyJwtAuth as named,
   JwksError,
+  tokenIdentity,
+  TokenReusedError,
   freshJwtRequired,
   jwtOptional,
   jwtRefreshTokenRequired,
@@ -25,6 +27,8 @@ import fastifyJwtAuth, {
   type FastifyJwtAuthOptions,
   type JwkSet,
   type KeyOption,
+  type RefreshTokenUse,
+  type RefreshTokenUseResult,
   type TokenIdentity
 } from 'fastify-jwt-auth'
 import requiredPlugin = require('fastify-jwt-auth')
@@ -66,11 +70,30 @@ expectTypeOf(createRedisDenylist).parameter(0).toHaveProperty('set')
 // ioredis clients, single-node and Cluster, fit the structural client type.
 expectTypeOf(createRedisDenylist(new Redis({ lazyConnect: true }), { prefix: 'app:', timeoutMs: 500 })).toEqualTypeOf<DenylistStore>()
 expectTypeOf(createRedisDenylist(new Cluster([]))).toEqualTypeOf<DenylistStore>()
-// A store written against the two-argument methods still fits; the token's identity is optional.
+// A store must now have the session methods; the token's identity stays optional in add and has.
 const twoArgumentStore = { add: async (_jti: string, _expiresAt: number | null) => {}, has: async (_jti: string) => false }
-expectTypeOf(twoArgumentStore).toMatchTypeOf<DenylistStore>()
+expectTypeOf(twoArgumentStore).not.toMatchTypeOf<DenylistStore>()
+expectTypeOf({
+  ...twoArgumentStore,
+  useRefreshToken: async (_use: RefreshTokenUse): Promise<RefreshTokenUseResult> => ({ outcome: 'revoked' }),
+  revokeSubject: async (_subject: string | number, _issuedBeforeMs: number, _expiresAt: number | null) => {}
+}).toMatchTypeOf<DenylistStore>()
 expectTypeOf<DenylistStore['has']>().parameter(1).toEqualTypeOf<TokenIdentity | undefined>()
-expectTypeOf<TokenIdentity>().toEqualTypeOf<{ subject: string | number, issuedAt?: number | undefined }>()
+expectTypeOf<TokenIdentity>().toEqualTypeOf<{
+  subject: string | number
+  issuedAt?: number | undefined
+  issuedAtMs?: number | undefined
+  family?: string | undefined
+}>()
+expectTypeOf(tokenIdentity({ sub: 'a' })).toEqualTypeOf<TokenIdentity>()
+// @ts-expect-error a client without eval() cannot rotate refresh tokens
+createRedisDenylist({ set: async () => 'OK', mget: async () => [] })
+// Sessions
+expectTypeOf(app.authJwt.revokeAllTokens('a')).toEqualTypeOf<Promise<void>>()
+expectTypeOf(app.authJwt.createAccessToken({ subject: 'a', family: 'f' })).toBeString()
+// @ts-expect-error a refresh token always starts its own family
+app.authJwt.createRefreshToken({ subject: 'a', family: 'f' })
+expectTypeOf(new TokenReusedError().code).toEqualTypeOf<AuthJwtErrorCode>()
 expectTypeOf(createMemoryDenylist({ maxEntries: 10, maxEntriesPerSubject: 5 })).toEqualTypeOf<DenylistStore>()
 // @ts-expect-error a client without mget() cannot answer lookups
 createRedisDenylist({ set: async () => 'OK', exists: async () => 0 })

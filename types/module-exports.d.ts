@@ -44,12 +44,14 @@ declare namespace fastifyJwtAuth {
   export import MissingTokenError = api.MissingTokenError
   export import RefreshTokenRequired = api.RefreshTokenRequired
   export import RevokedTokenError = api.RevokedTokenError
+  export import TokenReusedError = api.TokenReusedError
   export import createMemoryDenylist = api.createMemoryDenylist
   export import createRedisDenylist = api.createRedisDenylist
   export import freshJwtRequired = api.freshJwtRequired
   export import jwtOptional = api.jwtOptional
   export import jwtRefreshTokenRequired = api.jwtRefreshTokenRequired
   export import jwtRequired = api.jwtRequired
+  export import tokenIdentity = api.tokenIdentity
 
   // Users augment this interface (`declare module 'fastify-jwt-auth'`) to
   // type their claims: an alias of the declaration itself, so that what they
@@ -74,11 +76,15 @@ declare namespace fastifyJwtAuth {
   export type PublicJwk = api.PublicJwk
   export type RedisDenylistOptions = api.RedisDenylistOptions
   export type RedisLike = api.RedisLike
+  export type RefreshTokensOptions = api.RefreshTokensOptions
+  export type RefreshTokenUse = api.RefreshTokenUse
+  export type RefreshTokenUseResult = api.RefreshTokenUseResult
   export type RequestAuthJwt = api.RequestAuthJwt
   export type SameSite = api.SameSite
   export type TokenIdentity = api.TokenIdentity
   export type TokenInDenylist = api.TokenInDenylist
   export type TokenLocation = api.TokenLocation
+  export type TokenPair = api.TokenPair
   export type TokenType = api.TokenType
 }
 

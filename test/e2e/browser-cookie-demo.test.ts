@@ -4,7 +4,10 @@
 // token expire and refreshes it, checks what scripts can read and what the
 // page shows (claims, colours, stale answers cleared), renders the page at
 // desktop and phone widths, and shows that a cross-site form POST carrying
-// the victim's cookies is refused by the double-submit CSRF check.
+// the victim's cookies is refused by the double-submit CSRF check. The
+// session steps: refresh rotates both tokens, a replayed used refresh token
+// ends the session, logging out everywhere ends every browser's, and a page
+// in use gets its access cookie renewed.
 import type { Test } from 'tap'
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -19,7 +22,25 @@ process.env.LOG_LEVEL = 'silent'
 
 // The access token's lifetime in the demo as `npm run demo` serves it.
 const DEMO_LIFETIME = 30
-const RESULT_IDS = ['login-result', 'protected-result', 'no-csrf-result', 'refresh-result', 'logout-result']
+// Its grace window for a used refresh token, and how close to the expiry a
+// request renews the access cookie.
+const DEMO_GRACE = 5
+const DEMO_RENEW_WITHIN = 10
+const RESULT_IDS = ['login-result', 'protected-result', 'no-csrf-result', 'refresh-result', 'replay-result',
+  'logout-everywhere-result', 'logout-result']
+
+/**
+ * Moves the server's clock on: Date.now, which the plugin and its store
+ * read, runs `advance`d ahead until the test ends. performance.now, which
+ * Playwright's own timeouts read, is left alone, and time keeps flowing.
+ */
+function shiftClock (t: Test): { advance: (ms: number) => void } {
+  const realNow = Date.now
+  let offset = 0
+  Date.now = () => realNow() + offset
+  t.teardown(() => { Date.now = realNow })
+  return { advance: ms => { offset += ms } }
+}
 
 /** The demo app on 127.0.0.1, with a side-effecting protected route an attacker would target. */
 async function startVictim (t: Test, options: FastifyJwtAuthOptions = {}): Promise<{ origin: string, transfers: () => number }> {
@@ -123,6 +144,18 @@ async function shownClaims (page: Page): Promise<Record<string, unknown>> {
   const shown = await page.$$eval('#claims .claim', rows => rows.map(row =>
     [row.querySelector('dt')?.textContent ?? '', row.querySelector('.value')?.textContent ?? '']))
   return Object.fromEntries(shown.map(([name, value]) => [name, JSON.parse(value)]))
+}
+
+/** The values of the JWT cookies the browser holds (which no script can read). */
+async function jwtCookies (context: BrowserContext): Promise<{ access?: string, refresh?: string }> {
+  const jar = Object.fromEntries((await context.cookies()).map(cookie => [cookie.name, cookie.value]))
+  return { access: jar.access_token_cookie, refresh: jar.refresh_token_cookie }
+}
+
+/** The value of a cookie the page's scripts can read. */
+async function readableCookie (page: Page, name: string): Promise<string | undefined> {
+  const cookies = await page.evaluate(() => document.cookie)
+  return new RegExp(`(?:^|; )${name}=([^;]+)`).exec(cookies)?.[1]
 }
 
 async function sessionState (page: Page): Promise<{ state: string, text: string, countdown: string }> {
@@ -301,16 +334,23 @@ browserTest('the cookie demo in Chromium', async (t, browser) => {
       t.match(await sessionState(page), { state: 'active' }, 'the session is untouched')
     })
 
-    t.test('refresh replaces the access cookie and its CSRF cookie', async t => {
+    t.test('refresh rotates: new access and refresh cookies, each with a new CSRF cookie, of the same session', async t => {
       const before = await page.evaluate(() => document.cookie)
+      const jarBefore = await jwtCookies(context)
       const claimsBefore = await shownClaims(page)
       t.equal(await click(page, 'refresh'), '200 {"refresh":true}', 'the refresh passes')
       const after = await page.evaluate(() => document.cookie)
-      const csrfIn = (cookies: string) => /csrf_access_token=([^;]+)/.exec(cookies)?.[1]
+      const csrfIn = (cookies: string, name = 'csrf_access_token') => new RegExp(`${name}=([^;]+)`).exec(cookies)?.[1]
       t.ok(csrfIn(after), 'an access CSRF cookie is there')
       t.not(csrfIn(after), csrfIn(before), 'a new access token, a new CSRF value')
+      const jarAfter = await jwtCookies(context)
+      t.ok(jarAfter.refresh, 'a refresh JWT cookie is there')
+      t.not(jarAfter.refresh, jarBefore.refresh, 'a new refresh token replaced the one sent, which is used up')
+      t.not(csrfIn(after, 'csrf_refresh_token'), csrfIn(before, 'csrf_refresh_token'), 'with a new CSRF value too')
       const claimsAfter = await shownClaims(page)
       t.not(claimsAfter.jti, claimsBefore.jti, 'the page shows the new token\'s claims')
+      t.type(claimsBefore.fam, 'string', 'the login\'s token names its session')
+      t.equal(claimsAfter.fam, claimsBefore.fam, 'the refreshed one is of the same session')
       t.equal(claimsAfter.fresh, false, 'a refreshed token is not fresh')
       t.equal(claimsAfter.csrf, csrfIn(after), 'its csrf claim is the new CSRF cookie')
       t.equal(await click(page, 'protected'), '200 {"logged_in_as":"test"}', 'the new access cookie works')
@@ -331,10 +371,11 @@ browserTest('the cookie demo in Chromium', async (t, browser) => {
 
   // A lifetime of 3 seconds: the countdown reaches 0 within 3 seconds of the
   // login, and the refreshed token still has 2 seconds or more for the call
-  // that follows it (iat and exp are whole seconds).
+  // that follows it (iat and exp are whole seconds). No renewal by use: the
+  // page's own requests would renew so short a token every time.
   t.test('the access token expires: the protected call gets 401, Refresh brings it back', async t => {
     await context.clearCookies()
-    const { origin } = await startVictim(t, { accessTokenExpires: 3 })
+    const { origin } = await startVictim(t, { accessTokenExpires: 3, implicitRefreshThreshold: false })
     await logIn(page, origin)
     t.match(await sessionState(page), { state: 'active' }, 'signed in')
     await page.waitForSelector('#session[data-state="expired"]', WAIT)
@@ -353,6 +394,125 @@ browserTest('the cookie demo in Chromium', async (t, browser) => {
     const again = await press(page, 'protected')
     t.equal(again.badge, '200 OK', 'the protected call passes again')
     expectPassed(t, again, 'the call after the refresh')
+  })
+
+  t.test('a used refresh token replayed after the grace window: reuse detected, the session revoked', async t => {
+    await context.clearCookies()
+    const clock = shiftClock(t)
+    const { origin } = await startVictim(t)
+    await logIn(page, origin)
+    const early = await press(page, 'replay')
+    expectRefused(t, early, '409 Conflict', '', 'the replay before any refresh')
+    t.match(early.explanation, /press Refresh first/, 'the page says to refresh first')
+
+    t.equal(await click(page, 'refresh'), '200 {"refresh":true}', 'a refresh uses the login\'s refresh token up')
+    const session = (await shownClaims(page)).fam
+    clock.advance((DEMO_GRACE + 1) * 1000)
+    const replay = await press(page, 'replay')
+    expectRefused(t, replay, '401 Unauthorized', 'FST_JWT_AUTH_TOKEN_REUSED', 'the replay after the grace window')
+    t.match(replay.explanation, /^Reuse detected: .*revoked the whole session/, 'the page explains the refusal')
+    t.match(await sessionState(page), { state: 'revoked', text: 'Session revoked: log in again', countdown: '–' },
+      'the session bar shows the session ended')
+    t.same(await shownClaims(page), {}, 'the server sees no valid claims any more')
+    await page.evaluate(() => window.scrollTo(0, 0))
+    await screenshot(page, t.testdir(), 'demo-reuse-detected')
+
+    const call = await press(page, 'protected')
+    expectRefused(t, call, '401 Unauthorized', 'FST_JWT_AUTH_TOKEN_REVOKED', 'the session\'s access token')
+    t.match(call.explanation, /revoked/, 'the refusal is explained')
+    expectRefused(t, await press(page, 'refresh'), '401 Unauthorized', 'FST_JWT_AUTH_TOKEN_REVOKED',
+      'the session\'s newest refresh token')
+    t.match(await sessionState(page), { state: 'revoked' }, 'the session stays revoked')
+
+    t.equal(await click(page, 'login'), '200 {"login":true}', 'logging in again works')
+    t.equal(await click(page, 'protected'), '200 {"logged_in_as":"test"}', 'and its token passes')
+    t.not((await shownClaims(page)).fam, session, 'in a new session')
+  })
+
+  t.test('a used refresh token replayed within the grace window gets new tokens; the session goes on', async t => {
+    await context.clearCookies()
+    const { origin } = await startVictim(t, { refreshReuseGrace: 600 })
+    await logIn(page, origin)
+    t.equal(await click(page, 'refresh'), '200 {"refresh":true}', 'a refresh uses the login\'s refresh token up')
+    const replay = await press(page, 'replay')
+    expectPassed(t, replay, 'the replay within the grace window')
+    t.same(JSON.parse(replay.body), { refresh: true }, 'the replay got a pair')
+    t.match(replay.explanation, /within the grace window/, 'the page explains why')
+    t.match(await sessionState(page), { state: 'active' }, 'the session is untouched')
+    t.equal(await click(page, 'protected'), '200 {"logged_in_as":"test"}', 'the access token still passes')
+    t.equal(await click(page, 'refresh'), '200 {"refresh":true}', 'and this browser\'s refresh token still refreshes')
+  })
+
+  t.test('log out everywhere: every browser\'s tokens are refused, a new login works', async t => {
+    await context.clearCookies()
+    const clock = shiftClock(t)
+    const { origin } = await startVictim(t)
+    await logIn(page, origin)
+    const elsewhere = await browser.newContext()
+    t.teardown(() => elsewhere.close())
+    const otherPage = await elsewhere.newPage()
+    await logIn(otherPage, origin)
+    t.equal(await click(otherPage, 'refresh'), '200 {"refresh":true}', 'the other browser has refreshed')
+    // The cut-off falls after every token issued so far, to the millisecond.
+    clock.advance(1)
+
+    const answer = await press(page, 'logout-everywhere')
+    expectPassed(t, answer, 'log out everywhere')
+    t.same(JSON.parse(answer.body), { logout_everywhere: true }, 'the server says so')
+    t.match(answer.explanation, /every browser/, 'the page explains what it did')
+    t.match(await sessionState(page), { state: 'revoked', text: 'Session revoked: log in again' },
+      'the session bar shows the session ended')
+    t.ok((await jwtCookies(context)).access, 'this browser keeps its cookies, to show them refused')
+
+    expectRefused(t, await press(page, 'protected'), '401 Unauthorized', 'FST_JWT_AUTH_TOKEN_REVOKED',
+      'this browser\'s access token')
+    expectRefused(t, await press(page, 'refresh'), '401 Unauthorized', 'FST_JWT_AUTH_TOKEN_REVOKED',
+      'this browser\'s refresh token')
+    expectRefused(t, await press(otherPage, 'protected'), '401 Unauthorized', 'FST_JWT_AUTH_TOKEN_REVOKED',
+      'the other browser\'s access token')
+    expectRefused(t, await press(otherPage, 'refresh'), '401 Unauthorized', 'FST_JWT_AUTH_TOKEN_REVOKED',
+      'the other browser\'s refresh token')
+
+    t.equal(await click(page, 'login'), '200 {"login":true}', 'logging in again works')
+    t.equal(await click(page, 'protected'), '200 {"logged_in_as":"test"}', 'its access token passes')
+    t.equal(await click(page, 'refresh'), '200 {"refresh":true}', 'its refresh token refreshes')
+    t.match(await sessionState(page), { state: 'active', text: 'Signed in as test' }, 'the session is active again')
+  })
+
+  t.test('a page in use gets a new access cookie near the expiry; an idle one does not', async t => {
+    await context.clearCookies()
+    const clock = shiftClock(t)
+    const { origin } = await startVictim(t)
+    await logIn(page, origin)
+    const login = await shownClaims(page)
+    const nearExpiry = (DEMO_LIFETIME - DEMO_RENEW_WITHIN + 1) * 1000
+
+    // The protected call's own answer brings the new cookie.
+    clock.advance(nearExpiry)
+    t.equal(await click(page, 'protected'), '200 {"logged_in_as":"test"}', 'a call near the expiry passes')
+    const renewed = await shownClaims(page)
+    t.not(renewed.jti, login.jti, 'and brings a new access token')
+    t.match(renewed, { sub: 'test', type: 'access', fresh: false, fam: login.fam },
+      'of the same user and session, not fresh')
+    t.ok(Number(renewed.iat) >= Number(login.iat) + nearExpiry / 1000, 'issued at the call')
+    t.equal(Number(renewed.exp) - Number(renewed.iat), DEMO_LIFETIME, 'for a full lifetime')
+    t.equal(renewed.csrf, await readableCookie(page, 'csrf_access_token'), 'its CSRF value is the readable cookie\'s')
+    t.match(await sessionState(page), { state: 'active' }, 'the session goes on')
+
+    // A refused call renews nothing; the page's own GET /claims does, and the
+    // page asks again to show the token it now holds.
+    clock.advance(nearExpiry)
+    await press(page, 'no-csrf')
+    const again = await shownClaims(page)
+    t.not(again.jti, renewed.jti, 'the page shows the token its claims request brought')
+    t.equal(again.csrf, await readableCookie(page, 'csrf_access_token'), 'the one in the cookie')
+    const csrfNote = await page.evaluate(() => document.querySelector('[data-claim="csrf"] .note')?.textContent ?? '')
+    t.match(csrfNote, /the value of cookie csrf_access_token/, 'and says so')
+
+    // Idle past the expiry: nothing renews it.
+    clock.advance((DEMO_LIFETIME + 1) * 1000)
+    expectRefused(t, await press(page, 'protected'), '401 Unauthorized', 'FST_JWT_AUTH_TOKEN_EXPIRED',
+      'the call after the expiry')
   })
 
   // The double-submit check proven in the browser. The victim is

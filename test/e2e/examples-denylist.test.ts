@@ -161,7 +161,7 @@ t.test('examples/denylist-redis.ts', async t => {
     t.same((await client(one).logout(access, refresh)).json(), { message: 'Logged out' }, 'the logout on one instance succeeds')
     t.same((await client(two).protectedRoute(access)).json(), REVOKED, 'logged out on one, refused by the other')
     t.same((await client(two).refresh(refresh)).json(), REVOKED, 'the refresh token is refused by the other too')
-    const key = `${prefix}${one.authJwt.getJti(refresh) as string}`
+    const key = `${prefix}jti:${one.authJwt.getJti(refresh) as string}`
     t.equal(await admin.exists(key), 1, 'under the prefix given')
   })
 
@@ -171,7 +171,7 @@ t.test('examples/denylist-redis.ts', async t => {
     const { access } = await client(app).login()
     t.same((await client(app).call('DELETE', '/access-revoke', access)).json(), { message: 'Access token revoked' },
       'the access token is revoked')
-    t.equal(await admin.exists(`${prefix}${app.authJwt.getJti(access) as string}`), 1,
+    t.equal(await admin.exists(`${prefix}jti:${app.authJwt.getJti(access) as string}`), 1,
       'its key is in the Redis at REDIS_URL, under the prefix')
   })
 

@@ -103,6 +103,7 @@ t.test('the plugin with a real Redis', async t => {
     const keysPerLookup: number[] = []
     const spy: RedisLike = {
       set: redis.set.bind(redis) as RedisLike['set'],
+      eval: redis.eval.bind(redis) as RedisLike['eval'],
       mget: keys => {
         keysPerLookup.push(keys.length)
         return redis.mget(keys)

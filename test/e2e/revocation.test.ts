@@ -16,7 +16,7 @@ import {
 } from '../../index'
 import { buildApp, bearer, type LogLine } from '../helpers/app'
 import { expectAuthError } from '../helpers/auth-error'
-import { recordingHook, recordingStore } from '../helpers/recording-store'
+import { recordingHook, recordingStore, storeWith } from '../helpers/recording-store'
 
 const SECRET = 'a-denylist-test-secret-long-enough-for-hs256'
 const REVOKED = {
@@ -296,7 +296,7 @@ t.test('fail closed: a hook or store that cannot answer fails with 500', async t
     ['a hook that throws', { tokenInDenylist: claims => { throw boom(claims) } }],
     ['a hook that resolves undefined', { tokenInDenylist: (async () => undefined) as unknown as TokenInDenylist }],
     ['a store whose has() rejects', {
-      denylistStore: { add: async () => {}, has: async (jti: string) => { throw new Error(`no ${jti}`) } }
+      denylistStore: storeWith({ add: async () => {}, has: async (jti: string) => { throw new Error(`no ${jti}`) } })
     }]
   ]
   for (const [name, options] of cases) {
@@ -475,7 +475,7 @@ t.test('revokeToken', async t => {
 
   t.test('a store that cannot add fails with 500, and nothing leaks', async t => {
     const { app, logs } = await build(t, {
-      denylistStore: { add: async (jti: string) => { throw new Error(`cannot add ${jti}`) }, has: async () => false }
+      denylistStore: storeWith({ add: async (jti: string) => { throw new Error(`cannot add ${jti}`) }, has: async () => false })
     })
     const token = app.authJwt.createAccessToken({ subject: 'alice' })
     const jti = app.authJwt.getJti(token) as string
@@ -676,13 +676,13 @@ t.test('revokeToken refuses a token type that denylistTokenChecks does not check
   })
 })
 
-t.test('custom stores written for add(jti, expiresAt) and has(jti) work unchanged', async t => {
+t.test('custom stores whose add(jti, expiresAt) and has(jti) ignore the token\'s identity still revoke by jti', async t => {
   const revoked = new Map<string, number | null>()
-  // No third argument, no second one for has: the contract before stores got the token's identity.
-  const store: DenylistStore = {
+  // No third argument, no second one for has: the identity is the store's to use or not.
+  const store: DenylistStore = storeWith({
     async add (jti: string, expiresAt: number | null) { revoked.set(jti, expiresAt) },
     async has (jti: string) { return revoked.has(jti) }
-  }
+  })
   const { app } = await build(t, { denylistStore: store })
   const access = app.authJwt.createAccessToken({ subject: 'alice' })
   const sibling = app.authJwt.createAccessToken({ subject: 'alice' })

@@ -23,7 +23,8 @@ const STATUS: Record<AuthJwtErrorCode, number> = {
   FST_JWT_AUTH_CSRF_MISMATCH: 401,
   FST_JWT_AUTH_DENYLIST_FAILED: 500,
   FST_JWT_AUTH_CONFIG: 500,
-  FST_JWT_AUTH_JWKS_FAILED: 500
+  FST_JWT_AUTH_JWKS_FAILED: 500,
+  FST_JWT_AUTH_TOKEN_REUSED: 401
 }
 
 const ERROR_NAMES: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 500: 'Internal Server Error' }

@@ -3,7 +3,14 @@
 // memory store's own answer (a boolean, not a promise), so guards take the
 // same path as with the default store.
 import type { FastifyRequest } from 'fastify'
-import { createMemoryDenylist, type AuthJwtClaims, type DenylistStore, type TokenIdentity, type TokenInDenylist } from '../../index'
+import {
+  createMemoryDenylist,
+  type AuthJwtClaims,
+  type DenylistStore,
+  type RefreshTokenUse,
+  type TokenIdentity,
+  type TokenInDenylist
+} from '../../index'
 
 export interface RecordingStore {
   store: DenylistStore
@@ -15,6 +22,10 @@ export interface RecordingStore {
   looked: string[]
   /** The token identity passed to every lookup. */
   lookedTokens: Array<TokenIdentity | undefined>
+  /** Every useRefreshToken call's argument, in order. */
+  rotations: RefreshTokenUse[]
+  /** [subject, issuedBeforeMs, expiresAt] of every revokeSubject, in order. */
+  cutoffs: Array<[string | number, number, number | null]>
   inner: DenylistStore
 }
 
@@ -23,6 +34,8 @@ export function recordingStore (inner: DenylistStore = createMemoryDenylist()): 
   const addedTokens: Array<TokenIdentity | undefined> = []
   const looked: string[] = []
   const lookedTokens: Array<TokenIdentity | undefined> = []
+  const rotations: RefreshTokenUse[] = []
+  const cutoffs: Array<[string | number, number, number | null]> = []
   const store: DenylistStore = {
     async add (jti, expiresAt, token) {
       added.push([jti, expiresAt])
@@ -33,9 +46,17 @@ export function recordingStore (inner: DenylistStore = createMemoryDenylist()): 
       looked.push(jti)
       lookedTokens.push(token)
       return inner.has(jti, token)
+    },
+    useRefreshToken (use) {
+      rotations.push(use)
+      return inner.useRefreshToken(use)
+    },
+    revokeSubject (subject, issuedBeforeMs, expiresAt) {
+      cutoffs.push([subject, issuedBeforeMs, expiresAt])
+      return inner.revokeSubject(subject, issuedBeforeMs, expiresAt)
     }
   }
-  return { store, added, addedTokens, looked, lookedTokens, inner }
+  return { store, added, addedTokens, looked, lookedTokens, rotations, cutoffs, inner }
 }
 
 /** A tokenInDenylist hook that records its calls and answers with `answer`. */
@@ -46,4 +67,17 @@ export function recordingHook (answer: TokenInDenylist): { hook: TokenInDenylist
     return answer(claims, request)
   }
   return { hook, calls }
+}
+
+/**
+ * A store of the methods given, completed with the memory store's session
+ * methods (useRefreshToken, revokeSubject), for tests of add and has alone.
+ */
+export function storeWith (methods: Pick<DenylistStore, 'add' | 'has'> & Partial<DenylistStore>): DenylistStore {
+  const memory = createMemoryDenylist()
+  return {
+    useRefreshToken: use => memory.useRefreshToken(use),
+    revokeSubject: (subject, issuedBeforeMs, expiresAt) => memory.revokeSubject(subject, issuedBeforeMs, expiresAt),
+    ...methods
+  }
 }

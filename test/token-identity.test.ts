@@ -1,0 +1,54 @@
+// Time-ordered token ids (UUIDv7) and the identity of a token as stores see it.
+import t from 'tap'
+import { createMemoryDenylist, tokenIdentity, type AuthJwtClaims } from '../index'
+import { issuedAtMsOf, newJti } from '../lib/token-identity'
+import { bearer, buildGuardedApp } from './helpers/app'
+import { expectAuthError } from './helpers/auth-error'
+import { fakeClock } from './helpers/clock'
+
+const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+
+t.test('newJti: a UUIDv7 holding the time of issue to the millisecond, never repeated', async t => {
+  const at = 1_800_000_000_123
+  const ids = new Set<string>()
+  // More than one block of random bytes.
+  for (let i = 0; i < 1000; i++) {
+    const jti = newJti(at + i)
+    t.match(jti, V7)
+    t.equal(parseInt(jti.slice(0, 8) + jti.slice(9, 13), 16), at + i)
+    ids.add(jti)
+  }
+  t.equal(ids.size, 1000)
+})
+
+t.test('issuedAtMsOf: the jti\'s time within the iat second, else the start of that second', async t => {
+  const ms = 1_800_000_000_456
+  const iat = Math.floor(ms / 1000)
+  t.equal(issuedAtMsOf({ sub: 'a', iat, jti: newJti(ms) }), ms, 'the plugin\'s own token')
+  t.equal(issuedAtMsOf({ sub: 'a', iat: iat - 1, jti: newJti(ms) }), (iat - 1) * 1000, 'a jti of another second')
+  t.equal(issuedAtMsOf({ sub: 'a', iat, jti: 'c1b5e5b0-6a5f-4c1e-9d3e-2f0d6b9c8a71' }), iat * 1000, 'a UUIDv4 jti')
+  t.equal(issuedAtMsOf({ sub: 'a', iat }), iat * 1000, 'no jti')
+  t.equal(issuedAtMsOf({ sub: 'a', jti: newJti(ms) }), undefined, 'no iat')
+})
+
+t.test('tokenIdentity: sub, iat, the time of issue and the family', async t => {
+  const ms = 1_800_000_000_789
+  const claims: AuthJwtClaims = { sub: 7, iat: Math.floor(ms / 1000), jti: newJti(ms), fam: 'f-1' }
+  t.same(tokenIdentity(claims), { subject: 7, issuedAt: claims.iat, issuedAtMs: ms, family: 'f-1' })
+  t.same(tokenIdentity({ sub: 'x', fam: 42 } as unknown as AuthJwtClaims),
+    { subject: 'x', issuedAt: undefined, issuedAtMs: undefined, family: undefined })
+})
+
+t.test('a tokenInDenylist hook that reads the store with tokenIdentity honours "log out everywhere"', async t => {
+  const store = createMemoryDenylist()
+  const app = await buildGuardedApp(t, {
+    denylistEnabled: true,
+    denylistStore: store,
+    tokenInDenylist: claims => store.has(claims.jti as string, tokenIdentity(claims))
+  })
+  const clock = fakeClock(t)
+  const token = app.authJwt.createAccessToken({ subject: 'alice' })
+  clock.advance(1)
+  await app.authJwt.revokeAllTokens('alice')
+  expectAuthError(t, await app.inject({ url: '/required', headers: bearer(token) }), 'FST_JWT_AUTH_TOKEN_REVOKED')
+})
