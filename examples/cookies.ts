@@ -11,6 +11,12 @@
 // the server verified, and the access token lives 30 seconds so that its
 // expiry and the refresh can be watched.
 //
+// Sessions: every login starts a family of tokens, and each refresh rotates
+// the refresh token (the one presented is used up). The page can replay a
+// used refresh token as a thief would (the server kept it for that purpose,
+// which an application never does): reuse detected, the whole login session
+// is revoked. "Log out everywhere" revokes every token of the user at once.
+//
 // The same flow with curl (a cookie jar, and the CSRF value read from it):
 //   curl -s -c jar -X POST localhost:8000/login -H 'content-type: application/json' \
 //        -d '{"username":"test","password":"test"}'
@@ -18,6 +24,9 @@
 //   curl -s -b jar -X POST localhost:8000/protected \
 //        -H "X-CSRF-Token: $(awk '$6 == "csrf_access_token" { print $7 }' jar)"
 //   curl -s -b jar -X POST localhost:8000/protected     # no header: 401 FST_JWT_AUTH_CSRF_MISSING
+//   curl -s -b jar -X POST localhost:8000/logout-everywhere \
+//        -H "X-CSRF-Token: $(awk '$6 == "csrf_access_token" { print $7 }' jar)"
+//   curl -s -b jar localhost:8000/claims                # 401 FST_JWT_AUTH_TOKEN_REVOKED
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -33,6 +42,16 @@ const PAGE_POLICY = contentSecurityPolicy(PAGE)
 // Short enough to watch the access token expire and be refreshed; an
 // application would keep the default of 15 minutes or so.
 const DEMO_ACCESS_TOKEN_SECONDS = 30
+// A used refresh token sent again within this many seconds of its use still
+// gets a pair (two tabs refreshing at once); later, it revokes its session.
+// Short, so that the page's replay can show both; the default is 30.
+const DEMO_REUSE_GRACE_SECONDS = 5
+// A request whose access cookie has less than this left gets a new one: a
+// page in use never meets an expired token, an idle one does.
+// (The page names both numbers: change them together.)
+const DEMO_RENEW_WITHIN_SECONDS = 10
+// How many sessions' replaced refresh tokens the demo keeps for the replay.
+const DEMO_REPLAYS_KEPT = 1000
 
 /** The demo app; `options` override the demo's own settings (the tests shorten the lifetime, say). */
 export async function build (options: FastifyJwtAuthOptions = {}): Promise<FastifyInstance> {
@@ -44,8 +63,23 @@ export async function build (options: FastifyJwtAuthOptions = {}): Promise<Fasti
     // The refresh token travels to /refresh only; its CSRF cookie stays at
     // "/" (the default) so that the page can read it.
     refreshCookiePath: '/refresh',
+    // Rotation, reuse detection and "log out everywhere" keep their state in
+    // the denylist store (here the default one, in memory).
+    denylistEnabled: true,
+    refreshReuseGrace: DEMO_REUSE_GRACE_SECONDS,
+    implicitRefreshThreshold: DEMO_RENEW_WITHIN_SECONDS,
     ...options
   })
+  const refreshCookie = options.refreshCookieKey ?? 'refresh_token_cookie'
+
+  // For the replay step only: the refresh token each session (family) had
+  // before its last rotation, as a thief who copied it would hold it.
+  const replaced = new Map<string, string>()
+  function keepReplaced (family: string, token: string): void {
+    replaced.delete(family)
+    replaced.set(family, token)
+    if (replaced.size > DEMO_REPLAYS_KEPT) replaced.delete(replaced.keys().next().value as string)
+  }
 
   app.get('/', async (_request, reply) => reply
     .type('text/html; charset=utf-8')
@@ -55,17 +89,56 @@ export async function build (options: FastifyJwtAuthOptions = {}): Promise<Fasti
   app.post<{ Body: LoginBody }>('/login', { schema: { body: Login } }, async (request, reply) => {
     if (!checkPassword(request.body)) return reply.code(401).send({ message: 'Bad username or password' })
     const subject = request.body.username
-    request.authJwt.setAccessCookies(reply, request.authJwt.createAccessToken({ subject, fresh: true }))
-    request.authJwt.setRefreshCookies(reply, request.authJwt.createRefreshToken({ subject }))
+    // The refresh token starts the session's family; the access token joins
+    // it, so that a detected reuse revokes it too.
+    const refreshToken = request.authJwt.createRefreshToken({ subject })
+    const family = app.authJwt.decodeToken(refreshToken).fam
+    request.authJwt.setAccessCookies(reply, request.authJwt.createAccessToken({ subject, fresh: true, family }))
+    request.authJwt.setRefreshCookies(reply, refreshToken)
     return { login: true }
   })
 
   // The refresh cookie (and the X-CSRF-Token header holding the value of the
-  // csrf_refresh_token cookie) buys a new access cookie.
+  // csrf_refresh_token cookie) buys a new pair: both cookies are replaced,
+  // and the refresh token presented is used up. Presented again after the
+  // grace window, it revokes the session: 401 FST_JWT_AUTH_TOKEN_REUSED.
   app.post('/refresh', { preHandler: app.jwtRefreshTokenRequired }, async (request, reply) => {
-    const subject = request.authJwt.getJwtSubject() as string
-    request.authJwt.setAccessCookies(reply, request.authJwt.createAccessToken({ subject, fresh: false }))
+    await request.authJwt.refreshTokens({ reply })
+    const family = request.authJwt.getRawJwt()?.fam
+    const presented = request.cookies[refreshCookie]
+    if (family !== undefined && presented !== undefined) keepReplaced(family, presented)
     return { refresh: true }
+  })
+
+  // Plays the thief: sends this session's used refresh token to /refresh,
+  // with its CSRF value, as whoever copied the cookies would, and answers
+  // what the thief got (without its cookies, which are not this browser's).
+  app.post('/demo/replay-old-refresh', { preHandler: app.jwtRequired }, async (request, reply) => {
+    const family = request.authJwt.getRawJwt()?.fam
+    const stolen = family === undefined ? undefined : replaced.get(family)
+    if (stolen === undefined) {
+      return reply.code(409).send({
+        statusCode: 409,
+        error: 'Conflict',
+        message: 'This session has no used refresh token yet: press Refresh first.'
+      })
+    }
+    const { csrf } = app.authJwt.decodeToken(stolen)
+    const thief = await app.inject({
+      method: 'POST',
+      url: '/refresh',
+      cookies: { [refreshCookie]: stolen },
+      headers: csrf === undefined ? {} : { 'x-csrf-token': csrf }
+    })
+    return reply.code(thief.statusCode).send(thief.json())
+  })
+
+  // Every token of the user issued before now is refused, in every browser.
+  // The cookies stay, so that the page can show them refused; an
+  // application would clear them as /logout does.
+  app.post('/logout-everywhere', { preHandler: app.jwtRequired }, async request => {
+    await request.authJwt.revokeAllTokens()
+    return { logout_everywhere: true }
   })
 
   // POST is CSRF-checked: the X-CSRF-Token header must hold the value of the
@@ -84,7 +157,8 @@ export async function build (options: FastifyJwtAuthOptions = {}): Promise<Fasti
     return { claims: request.authJwt.getRawJwt(), now: Date.now() / 1000 }
   })
 
-  // Unguarded: logging out must work even with an expired token.
+  // Unguarded: logging out must work even with an expired token. It clears
+  // this browser's cookies; the tokens stay valid until they expire.
   app.post('/logout', async (request, reply) => {
     request.authJwt.unsetJwtCookies(reply)
     return { logout: true }
