@@ -21,6 +21,7 @@ import { createImplicitRefresh } from './lib/sessions/implicit-refresh'
 import { createRefreshRotation } from './lib/sessions/refresh-rotation'
 import { kClaims, kRequestAuthJwt, kRevokedHere, kToken, kTokenLocation, type RequestState } from './lib/request-state'
 import { createTokenFactory } from './lib/token-factory'
+import { createIssueClock } from './lib/token-identity'
 import { createTokenFinder } from './lib/token-locations'
 import { createTokenVerifier } from './lib/token-verifier'
 
@@ -39,13 +40,15 @@ async function fastifyJwtAuthPlugin (fastify: FastifyInstance, options: FastifyJ
   const checkDenylist = createDenylistCheck(config, withDenylistDeadline)
   const authenticate = createAuthenticate({ findToken, missingTokenError, verifyToken, checkDenylist })
   const callStore = createStoreCall(withDenylistDeadline, config.denylistTimeout * 1000)
-  const factory = createTokenFactory(config, keySource)
-  const api = createInstanceApi(config, factory, verifyToken, callStore, keySource)
+  // Shared by the instance's token creation and its "log out everywhere".
+  const issueClock = createIssueClock()
+  const factory = createTokenFactory(config, keySource, issueClock.now)
+  const api = createInstanceApi(config, factory, verifyToken, callStore, keySource, issueClock)
   const parts: RequestAuthJwtParts = {
     api,
     authenticate,
     cookies: createCookieHelpers(config, api.decodeToken),
-    rotate: createRefreshRotation(config, factory, callStore)
+    rotate: createRefreshRotation(config, { factory, callStore, checkDenylist, issueClock })
   }
   if ('refresh' in keySource) {
     // The issuer's keys are in hand before the first request, when it answers;
@@ -55,7 +58,7 @@ async function fastifyJwtAuthPlugin (fastify: FastifyInstance, options: FastifyJ
   if (config.jwksRoute !== false) addJwksRoute(fastify, config.jwksRoute, api)
   if (config.implicitRefreshThreshold !== false) {
     fastify.addHook('onSend', createImplicitRefresh({ ...config, implicitRefreshThreshold: config.implicitRefreshThreshold },
-      factory, parts.cookies, checkDenylist))
+      factory, parts.cookies, checkDenylist, issueClock))
   }
 
   const guards: InstanceGuards = Object.freeze({

@@ -7,6 +7,8 @@ import type { TokenType } from './options'
 import type { VerifyToken } from './token-verifier'
 
 export interface CookieHelpers {
+  /** Throws a ConfigError naming `helper` unless `cookies` is a token location. */
+  assertEnabled: (helper: string) => void
   setTokenCookies: (reply: FastifyReply, type: TokenType, token: string, maxAge?: number) => void
   /** `helper`: the public method that was called, for the error message. */
   unsetTokenCookies: (reply: FastifyReply, type: TokenType, helper?: string) => void
@@ -33,6 +35,7 @@ export function createCookieHelpers (config: AuthJwtConfig, verifyToken: VerifyT
   }
 
   return {
+    assertEnabled: ensureEnabled,
     setTokenCookies (reply, type, token, maxAge = config.cookieMaxAge) {
       ensureEnabled(type === 'access' ? 'setAccessCookies' : 'setRefreshCookies')
       if (typeof token !== 'string') throw new TypeError('token must be an encoded JWT string')

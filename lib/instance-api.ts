@@ -8,6 +8,7 @@ import type { JwkSet } from './keys/jwk'
 import type { KeyOption, KeySetSource } from './keys/key-set'
 import type { KeySource } from './keys/key-source'
 import { isSubject, type AuthJwtClaims } from './options'
+import type { IssueClock } from './token-identity'
 import type { CreateAccessTokenOptions, CreateTokenOptions, TokenFactory } from './token-factory'
 import {
   isVerifiedClaims,
@@ -97,15 +98,20 @@ export function createInstanceApi (
   factory: TokenFactory,
   verifyToken: VerifyToken,
   callStore: StoreCall,
-  keySource: KeySource
+  keySource: KeySource,
+  issueClock: IssueClock
 ): AuthJwt {
   const checkedTypes = new Set<unknown>(config.denylistTokenChecks)
 
   /** The store revocations go to; throws when they would change nothing. */
-  function writableStore (operation: string): DenylistStore {
+  function writableStore (operation: string, everyType = false): DenylistStore {
     if (!config.denylistEnabled) {
       // Revoking into a denylist nobody checks would only look like a logout.
       throw new ConfigError(`${operation} needs denylistEnabled: true`)
+    }
+    if (everyType && !(checkedTypes.has('access') && checkedTypes.has('refresh'))) {
+      // Tokens of an unchecked type would go on working, and a refresh token mint new ones.
+      throw new ConfigError(`${operation} needs both access and refresh in denylistTokenChecks`)
     }
     if (config.denylistStore === undefined) {
       // tokenInDenylist replaces the store lookup: a revocation written to a store would never be read.
@@ -157,10 +163,13 @@ export function createInstanceApi (
     },
 
     async revokeAllTokens (subject) {
-      const store = writableStore('revokeAllTokens')
       if (!isSubject(subject)) throw new TypeError('subject must be a token\'s sub: a non-empty string or a finite number within ±2^53')
-      // Taken before the store is called: a token issued while the call is on its way is not cut off.
-      const issuedBeforeMs = Date.now()
+      const store = writableStore('revokeAllTokens', true)
+      // Every token issued up to this millisecond is cut off, and this
+      // instance issues its next ones after it: a login right after the call,
+      // even within the same millisecond, passes.
+      const issuedBeforeMs = issueClock.now() + 1
+      issueClock.notBefore(issuedBeforeMs)
       await callStore(() => store.revokeSubject(subject, issuedBeforeMs, cutoffExpiresAt(issuedBeforeMs)))
     },
 

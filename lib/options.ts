@@ -204,7 +204,11 @@ export const optionsSchema = Type.Object({
   /** Seconds after its first use during which a refresh token may be used again (two tabs, a retry) and get a
    * pair of its family instead of revoking it (default 30).
    */
-  refreshReuseGrace: Type.Optional(withDefault(seconds(), 30)),
+  // At most five minutes: a longer window would let a stolen token be replayed unnoticed that long.
+  refreshReuseGrace: Type.Optional(withDefault(
+    option(Type.Union([Type.Integer({ minimum: 0, maximum: 300 }), durationText()]), 'seconds',
+      'a whole number of seconds from 0 to 300, or a duration such as "30s"'),
+    30)),
   /** Seconds before its expiry from which a request authenticated by the access cookie gets a new access cookie
    * on its response; `false` (the default): never.
    */

@@ -162,7 +162,9 @@ export class RequestAuthJwt {
    */
   async refreshTokens (options: RequestRefreshTokensOptions = {}): Promise<TokenPair> {
     const { reply, ...rest } = options
-    const pair = await this.#parts.rotate(this.#request[kClaims], rest)
+    // Checked before the token is used up: a client may retry then.
+    if (reply !== undefined) this.#parts.cookies.assertEnabled('refreshTokens({ reply })')
+    const pair = await this.#parts.rotate(this.#request[kClaims], this.#request, rest)
     if (reply !== undefined) {
       this.#parts.cookies.setTokenCookies(reply, 'access', pair.accessToken)
       this.#parts.cookies.setTokenCookies(reply, 'refresh', pair.refreshToken)

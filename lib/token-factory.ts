@@ -44,31 +44,38 @@ const RESERVED_CLAIMS = new Set(['sub', 'iat', 'nbf', 'jti', 'exp', 'type', 'fre
 
 /** The application's own claims among verified claims: what a token issued in its place carries over. */
 export function applicationClaimsOf (claims: Record<string, unknown>): Record<string, unknown> {
-  const own: Record<string, unknown> = {}
+  // Without a prototype: a claim named "__proto__" is copied as a claim.
+  const own: Record<string, unknown> = Object.create(null)
   for (const [name, value] of Object.entries(claims)) {
     if (!RESERVED_CLAIMS.has(name)) own[name] = value
   }
   return own
 }
 
-/** Where a token issued by a refresh token's rotation belongs. */
+/** A token issued in place of another one (a rotation, a renewal): its family, jti and times are set. */
 export interface SessionPlacement {
-  family: string
+  /** The family the token belongs to; none when undefined (an access token renewed outside any family). */
+  family: string | undefined
   /** The jti the token must carry (the successor's, chosen by the store); a new one when absent. */
   jti?: string
   /** The family's end (epoch seconds): no token of it lives longer; undefined: no end. */
   expiresAt: number | undefined
+  /**
+   * When it is issued (epoch ms), taken before the checks that let it be
+   * issued: a "log out everywhere" that lands meanwhile cuts it off too.
+   */
+  issuedAtMs: number
 }
 
 export interface TokenFactory {
   createAccessToken: (options: CreateAccessTokenOptions) => string
   /** Starts a new family (`fam`) with every refresh token. */
   createRefreshToken: (options: CreateTokenOptions) => string
-  /** A token of an existing family, for a rotation. */
+  /** A token issued in place of another one: a rotation's pair, a renewed access cookie. */
   createSessionToken: (type: TokenType, options: CreateTokenOptions, session: SessionPlacement) => string
 }
 
-export function createTokenFactory (config: AuthJwtConfig, keySource: KeySource): TokenFactory {
+export function createTokenFactory (config: AuthJwtConfig, keySource: KeySource, issueTime: () => number): TokenFactory {
   const withCsrf = config.cookieCsrfProtect && config.tokenLocation.includes('cookies')
 
   function createToken (type: TokenType, options: CreateAccessTokenOptions, lifetime: number | false,
@@ -77,7 +84,7 @@ export function createTokenFactory (config: AuthJwtConfig, keySource: KeySource)
       throw new TypeError('Token options must be an object with a subject')
     }
     const { subject, algorithm, headers, expiresTime = lifetime, audience, userClaims } = options
-    const family = session?.family ?? (type === 'refresh' ? randomUUID() : options.family)
+    const family = session !== undefined ? session.family : type === 'refresh' ? randomUUID() : options.family
     if (family !== undefined && (typeof family !== 'string' || family === '')) {
       throw new TypeError('family must be the fam of a refresh token: a non-empty string')
     }
@@ -92,7 +99,7 @@ export function createTokenFactory (config: AuthJwtConfig, keySource: KeySource)
     }
     const sign = signing.signerFor(algorithm ?? signing.defaultAlgorithm, headers)
 
-    const nowMs = Date.now()
+    const nowMs = session?.issuedAtMs ?? issueTime()
     const now = Math.floor(nowMs / 1000)
     const claims: Record<string, unknown> = { ...userClaimsOf(userClaims) }
     claims.sub = subject

@@ -82,3 +82,25 @@ export function tokenIdentity (claims: AuthJwtClaims): TokenIdentity {
     family: typeof claims.fam === 'string' ? claims.fam : undefined
   }
 }
+
+/**
+ * The time new tokens are issued at, for one instance: the clock, but never
+ * earlier than the last "log out everywhere" cut-off this instance made, so
+ * that a token it issues right after one (a fresh login in the same
+ * millisecond) passes it.
+ */
+export interface IssueClock {
+  now: () => number
+  /** Tokens issued from now on are issued at `ms` or later. */
+  notBefore: (ms: number) => void
+}
+
+export function createIssueClock (): IssueClock {
+  let floor = 0
+  return {
+    now: () => Math.max(Date.now(), floor),
+    notBefore (ms) {
+      if (ms > floor) floor = ms
+    }
+  }
+}

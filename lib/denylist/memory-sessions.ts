@@ -8,6 +8,7 @@ import type { RefreshTokenUse, RefreshTokenUseResult } from './store'
 /** One family: the last link of its chain while it rotates; revoked once a used token comes back late. */
 interface FamilyRecord {
   readonly family: string
+  readonly subject: string | number
   /** Until when (epoch ms) it is kept; Infinity for ever, 0 once forgotten. */
   until: number
   revoked: boolean
@@ -48,8 +49,12 @@ export interface MemorySessions {
  * `reserve` throws when the store has no room for one more record: it is
  * called before a record is added, never when one is updated.
  */
-export function createMemorySessions (maxEntries: number, reserve: () => void): MemorySessions {
+export function createMemorySessions (maxEntries: number, maxFamiliesPerSubject: number, reserve: () => void): MemorySessions {
   const families = new Map<string, FamilyRecord>()
+  // Each subject's families, so that one account logging in over and over
+  // cannot fill the store: past maxFamiliesPerSubject they fold into a cut-off.
+  const stringSubjectFamilies = new Map<string | number, Set<FamilyRecord>>()
+  const numberSubjectFamilies = new Map<string | number, Set<FamilyRecord>>()
   // Two maps, so that the subject '1' and the subject 1 stay apart without
   // building a key for each lookup.
   const stringCutoffs = new Map<string | number, SubjectCutoff>()
@@ -66,11 +71,19 @@ export function createMemorySessions (maxEntries: number, reserve: () => void): 
     return typeof subject === 'number' ? numberCutoffs : stringCutoffs
   }
 
+  function familiesOf (subject: string | number): Map<string | number, Set<FamilyRecord>> {
+    return typeof subject === 'number' ? numberSubjectFamilies : stringSubjectFamilies
+  }
+
   function forget (record: SessionRecord): void {
     record.until = 0
     if ('family' in record) {
       families.delete(record.family)
       if (record.revoked) revokedFamilies--
+      const bySubject = familiesOf(record.subject)
+      const owned = bySubject.get(record.subject) as Set<FamilyRecord>
+      owned.delete(record)
+      if (owned.size === 0) bySubject.delete(record.subject)
     } else {
       cutoffsOf(record.subject).delete(record.subject)
     }
@@ -99,6 +112,38 @@ export function createMemorySessions (maxEntries: number, reserve: () => void): 
 
   const untilOf = (expiresAt: number | null): number => expiresAt === null ? Infinity : expiresAt * 1000
 
+  function cutOff (subject: string | number, issuedBeforeMs: number, at: number, now: number): void {
+    const cutoffs = cutoffsOf(subject)
+    let record = cutoffs.get(subject)
+    if (record === undefined) {
+      // Every token it would cover has expired already.
+      if (at <= now) return
+      reserve()
+      record = { subject, until: 0, issuedBeforeMs }
+      cutoffs.set(subject, record)
+    } else if (issuedBeforeMs > record.issuedBeforeMs) {
+      // Only ever forward: an earlier cut-off is covered by the later one.
+      record.issuedBeforeMs = issuedBeforeMs
+    }
+    hold(record, at)
+  }
+
+  /**
+   * A subject at its limit of families gets a cut-off instead: every token
+   * of it issued before the new pair is refused (its other sessions end),
+   * and its family records are freed. Only that subject pays.
+   */
+  function foldIfFull (subject: string | number, issuedAtMs: number): void {
+    const owned = familiesOf(subject).get(subject)
+    if (owned === undefined || owned.size < maxFamiliesPerSubject) return
+    let until = 0
+    for (const folded of [...owned]) {
+      if (folded.until > until) until = folded.until
+      forget(folded)
+    }
+    cutOff(subject, issuedAtMs, until, -Infinity)
+  }
+
   return {
     get size () {
       return families.size + stringCutoffs.size + numberCutoffs.size
@@ -115,16 +160,26 @@ export function createMemorySessions (maxEntries: number, reserve: () => void): 
       }
     },
 
-    useRefreshToken ({ family, jti, successorJti, graceMs, expiresAt }, now) {
+    useRefreshToken ({ subject, issuedAtMs, family, jti, successorJti, graceMs, expiresAt }, now) {
       const at = untilOf(expiresAt)
       const record = families.get(family)
       if (record === undefined) {
         // A family whose tokens have all expired needs no state: nothing of
         // it could be presented again.
         if (at > now) {
+          foldIfFull(subject, issuedAtMs)
           reserve()
-          const created: FamilyRecord = { family, until: 0, revoked: false, current: successorJti, previous: jti, rotatedAt: now }
+          const created: FamilyRecord = {
+            family, subject, until: 0, revoked: false, current: successorJti, previous: jti, rotatedAt: now
+          }
           families.set(family, created)
+          const bySubject = familiesOf(subject)
+          let owned = bySubject.get(subject)
+          if (owned === undefined) {
+            owned = new Set()
+            bySubject.set(subject, owned)
+          }
+          owned.add(created)
           hold(created, at)
         }
         return { outcome: 'rotated', successorJti }
@@ -153,20 +208,7 @@ export function createMemorySessions (maxEntries: number, reserve: () => void): 
     },
 
     revokeSubject (subject, issuedBeforeMs, expiresAt, now) {
-      const at = untilOf(expiresAt)
-      const cutoffs = cutoffsOf(subject)
-      let record = cutoffs.get(subject)
-      if (record === undefined) {
-        // Every token it would cover has expired already.
-        if (at <= now) return
-        reserve()
-        record = { subject, until: 0, issuedBeforeMs }
-        cutoffs.set(subject, record)
-      } else if (issuedBeforeMs > record.issuedBeforeMs) {
-        // Only ever forward: an earlier cut-off is covered by the later one.
-        record.issuedBeforeMs = issuedBeforeMs
-      }
-      hold(record, at)
+      cutOff(subject, issuedBeforeMs, untilOf(expiresAt), now)
     },
 
     refuses (subject, issuedAtMs, family) {

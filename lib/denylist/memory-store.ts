@@ -104,7 +104,7 @@ export function createMemoryDenylist (options: MemoryDenylistOptions = {}): Deny
 
   // Families and revokeSubject cut-offs: they take room like entries, and
   // expire through a heap of their own.
-  const sessions = createMemorySessions(maxEntries, assertRoom)
+  const sessions = createMemorySessions(maxEntries, maxEntriesPerSubject, assertRoom)
 
   function forgetExpired (now: number): void {
     sessions.forgetExpired(now)

@@ -24,6 +24,14 @@ export interface TokenIdentity {
 
 /** A refresh token presented to `refreshTokens`, as the store sees it. */
 export interface RefreshTokenUse {
+  /** The token's `sub`: a store may bound how many families one subject holds (the memory store does). */
+  subject: string | number
+  /**
+   * When the pair about to be minted is issued (epoch ms). A store that folds
+   * a subject's older families into a cut-off puts it here, so that the new
+   * pair passes.
+   */
+  issuedAtMs: number
   /** The family (`fam`) of the presented refresh token. */
   family: string
   /** The presented refresh token's `jti`. */
@@ -158,7 +166,11 @@ export function assertFamily (family: unknown): asserts family is string {
 /** Throws a TypeError unless `use` is a well-formed RefreshTokenUse. */
 export function assertRefreshTokenUse (use: unknown): asserts use is RefreshTokenUse {
   if (use === null || typeof use !== 'object') throw new TypeError('use must be an object')
-  const { family, jti, successorJti, graceMs, expiresAt } = use as Record<string, unknown>
+  const { subject, issuedAtMs, family, jti, successorJti, graceMs, expiresAt } = use as Record<string, unknown>
+  if (!isSubject(subject)) {
+    throw new TypeError('use.subject must be the token\'s sub: a non-empty string or a finite number within ±2^53')
+  }
+  if (!Number.isSafeInteger(issuedAtMs)) throw new TypeError('use.issuedAtMs must be a whole number of epoch milliseconds')
   assertFamily(family)
   assertJti(jti)
   assertJti(successorJti)

@@ -12,12 +12,14 @@ import type { CookieHelpers } from '../cookies'
 import type { CheckDenylist } from '../denylist/check'
 import { kClaims, kRevokedHere, kTokenLocation, type RequestState } from '../request-state'
 import { applicationClaimsOf, type TokenFactory } from '../token-factory'
+import type { IssueClock } from '../token-identity'
 
 export function createImplicitRefresh (
   config: AuthJwtConfig & { implicitRefreshThreshold: number },
   factory: TokenFactory,
   cookies: CookieHelpers,
-  checkDenylist: CheckDenylist
+  checkDenylist: CheckDenylist,
+  issueClock: IssueClock
 ): onSendHookHandler {
   const threshold = config.implicitRefreshThreshold
   const cookiePrefix = `${config.accessCookieKey}=`
@@ -39,18 +41,19 @@ export function createImplicitRefresh (
     // The handler's own cookie wins (@fastify/cookie has written it by now:
     // its onSend hook was added before this one).
     if (setsAccessCookie(reply)) return
+    // Taken before the check: a "log out everywhere" landing meanwhile cuts the new token off too.
+    const issuedAtMs = issueClock.now()
     try {
       // Revoked since the guard let it in (another request, another instance)?
       await checkDenylist(claims, 'access', request)
     } catch {
       return
     }
-    const token = factory.createAccessToken({
+    const token = factory.createSessionToken('access', {
       subject: claims.sub,
       audience: claims.aud,
-      userClaims: applicationClaimsOf(claims),
-      family: claims.fam
-    })
+      userClaims: applicationClaimsOf(claims)
+    }, { family: claims.fam, expiresAt: undefined, issuedAtMs })
     cookies.setTokenCookies(reply, 'access', token)
   }
 

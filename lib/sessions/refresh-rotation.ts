@@ -3,13 +3,15 @@
 // family (`fam`, the login session), and a used one that comes back after the
 // grace window means two parties hold it, so the whole family is revoked.
 // The store decides, atomically for every instance that shares it.
+import type { FastifyRequest } from 'fastify'
 import type { AuthJwtConfig } from '../config'
+import type { CheckDenylist } from '../denylist/check'
 import type { DenylistStore, RefreshTokenUseResult } from '../denylist/store'
 import type { StoreCall } from '../denylist/store-call'
 import { ConfigError, DenylistError, RefreshTokenRequired, RevokedTokenError, TokenReusedError } from '../errors'
 import type { AuthJwtClaims, AuthJwtUserClaims } from '../options'
 import { applicationClaimsOf, type TokenFactory } from '../token-factory'
-import { newJti } from '../token-identity'
+import { newJti, type IssueClock } from '../token-identity'
 
 /** A rotation's new tokens. */
 export interface TokenPair {
@@ -28,16 +30,30 @@ export interface RefreshTokensOptions {
   userClaims?: Partial<AuthJwtUserClaims> & Record<string, unknown>
 }
 
-export type RotateRefreshToken = (claims: AuthJwtClaims | null, options?: RefreshTokensOptions) => Promise<TokenPair>
+export type RotateRefreshToken = (claims: AuthJwtClaims | null, request: FastifyRequest, options?: RefreshTokensOptions) =>
+Promise<TokenPair>
 
-export function createRefreshRotation (config: AuthJwtConfig, factory: TokenFactory, callStore: StoreCall): RotateRefreshToken {
+interface RotationParts {
+  factory: TokenFactory
+  callStore: StoreCall
+  checkDenylist: CheckDenylist
+  issueClock: IssueClock
+}
+
+export function createRefreshRotation (config: AuthJwtConfig, parts: RotationParts): RotateRefreshToken {
+  const { factory, callStore, checkDenylist, issueClock } = parts
   const graceMs = config.refreshReuseGrace * 1000
+  const checked = new Set(config.denylistEnabled ? config.denylistTokenChecks : [])
+  // An access token of the family may outlive the family's last refresh
+  // token by its own lifetime: the family's revocation must last that long.
+  const accessLifetime = config.accessTokenExpires
 
   function rotationStore (): DenylistStore {
     // A used refresh token must be refused when it comes back, and a revoked
-    // family must be refused everywhere: both are denylist checks.
-    if (!config.denylistEnabled || !config.denylistTokenChecks.includes('refresh')) {
-      throw new ConfigError('refreshTokens needs denylistEnabled: true, with refresh in denylistTokenChecks')
+    // family (access and refresh tokens) must be refused everywhere: all of
+    // them denylist checks.
+    if (!checked.has('access') || !checked.has('refresh')) {
+      throw new ConfigError('refreshTokens needs denylistEnabled: true, with access and refresh in denylistTokenChecks')
     }
     if (config.denylistStore === undefined) {
       throw new ConfigError('refreshTokens needs a denylistStore: the store detects a reused refresh token')
@@ -45,7 +61,7 @@ export function createRefreshRotation (config: AuthJwtConfig, factory: TokenFact
     return config.denylistStore
   }
 
-  return async function rotate (claims, options = {}) {
+  return async function rotate (claims, request, options = {}) {
     const store = rotationStore()
     if (claims === null) throw new RefreshTokenRequired()
     if ((claims.type ?? 'access') !== 'refresh') throw new RefreshTokenRequired()
@@ -54,24 +70,34 @@ export function createRefreshRotation (config: AuthJwtConfig, factory: TokenFact
     const jti = claims.jti as string
     // A refresh token from before families existed starts one, named by its jti.
     const family = claims.fam ?? jti
-    const result = await callStore(() => store.useRefreshToken({
-      family,
-      jti,
-      successorJti: newJti(Date.now()),
-      graceMs,
-      // The family's state must outlive its last token: its exp, plus the leeway.
-      expiresAt: claims.exp === undefined ? null : claims.exp + config.decodeLeeway
-    }))
-    const successorJti = successorOf(result)
-
+    // Taken first: a "log out everywhere" that lands during the rotation cuts the new pair off too.
+    const issuedAtMs = issueClock.now()
     const tokenOptions = {
       subject: claims.sub,
       audience: claims.aud,
       userClaims: options.userClaims ?? applicationClaimsOf(claims)
     }
-    const session = { family, expiresAt: claims.exp }
+    const session = { family, expiresAt: claims.exp, issuedAtMs }
+    // Signed before the store marks the token used: options that cannot make
+    // a token fail now, while the client may still retry with the same token.
+    const accessToken = factory.createSessionToken('access', tokenOptions, session)
+    const result = await callStore(() => store.useRefreshToken({
+      subject: claims.sub,
+      issuedAtMs,
+      family,
+      jti,
+      successorJti: newJti(issuedAtMs),
+      graceMs,
+      expiresAt: claims.exp === undefined || accessLifetime === false
+        ? null
+        : claims.exp + accessLifetime + config.decodeLeeway
+    }))
+    const successorJti = successorOf(result)
+    // Revoked since the guard let it in (a logout, a "log out everywhere"):
+    // no pair. Throws, or rejects, with the guard's error.
+    await checkDenylist(claims, 'refresh', request)
     return {
-      accessToken: factory.createSessionToken('access', tokenOptions, session),
+      accessToken,
       refreshToken: factory.createSessionToken('refresh', tokenOptions, { ...session, jti: successorJti })
     }
   }

@@ -28,7 +28,7 @@ const memoryStore = (maxEntries?: number): MemoryStore =>
   createMemoryDenylist(maxEntries === undefined ? {} : { maxEntries }) as MemoryStore
 
 const use = (family: string, jti: string, successorJti: string, expiresAt: number | null = EXP, graceMs = GRACE): RefreshTokenUse =>
-  ({ family, jti, successorJti, graceMs, expiresAt })
+  ({ subject: 'user', issuedAtMs: Date.now(), family, jti, successorJti, graceMs, expiresAt })
 
 /** Asks both ways the plugin can ask, and fails the test if they disagree. */
 async function refused (t: Test, store: MemoryStore, jti: string, token: TokenIdentity): Promise<boolean> {
@@ -450,6 +450,8 @@ t.test('bad arguments reject with TypeError, never naming the subject, and store
     [{ ...good, family: '' }, /family/], [{ ...good, family: 7 }, /family/],
     [{ ...good, jti: '' }, /jti/], [{ ...good, successorJti: undefined }, /jti/],
     [{ ...good, graceMs: -1 }, /graceMs/], [{ ...good, graceMs: 1.5 }, /graceMs/],
+    [{ ...good, subject: '' }, /use\.subject/], [{ ...good, subject: undefined }, /use\.subject/],
+    [{ ...good, issuedAtMs: 1.5 }, /use\.issuedAtMs/], [{ ...good, issuedAtMs: undefined }, /use\.issuedAtMs/],
     [{ ...good, expiresAt: NaN }, /expiresAt/], [{ ...good, expiresAt: undefined }, /expiresAt/]
   ]
   for (const [bad, message] of badUses) {
@@ -479,4 +481,37 @@ t.test('bad arguments reject with TypeError, never naming the subject, and store
 
   await store.add('x', EXP)
   t.pass('nothing was stored: the one entry was free')
+})
+
+t.test('one subject past maxEntriesPerSubject families: they fold into a cut-off, and nobody else pays', async t => {
+  const clock = fakeClock(t, 1_800_000_000_000)
+  const store = createMemoryDenylist({ maxEntries: 10, maxEntriesPerSubject: 3 })
+  const mallory = (family: string): RefreshTokenUse =>
+    ({ ...use(family, `${family}-j`, `${family}-k`, 1_800_000_900), subject: 'mallory', issuedAtMs: clock.now() })
+  for (const family of ['m1', 'm2', 'm3']) {
+    t.equal((await store.useRefreshToken(mallory(family))).outcome, 'rotated')
+    clock.advance(1)
+  }
+  const oldToken = { subject: 'mallory', issuedAt: 1_800_000_000, issuedAtMs: clock.now() - 1, family: 'm1' }
+  t.equal(await store.has('old-access', oldToken), false, 'before the fold, an older session is fine')
+  // The fourth family folds the three before it.
+  const fourth = mallory('m4')
+  t.equal((await store.useRefreshToken(fourth)).outcome, 'rotated', 'the new session rotates')
+  t.equal(await store.has('old-access', oldToken), true, 'the older sessions are cut off')
+  t.equal(await store.has('new-access', { subject: 'mallory', issuedAt: 1_800_000_000, issuedAtMs: fourth.issuedAtMs, family: 'm4' }), false,
+    'the new pair passes')
+  // A thousand more sessions of mallory never fill the store.
+  for (let i = 0; i < 1000; i++) {
+    clock.advance(1)
+    await store.useRefreshToken(mallory(`n${i}`))
+  }
+  const alice = { ...use('a1', 'a-j', 'a-k', 1_800_000_900), subject: 'alice', issuedAtMs: clock.now() }
+  t.equal((await store.useRefreshToken(alice)).outcome, 'rotated', 'alice still rotates')
+  // The subject 1 is not "1": its families are counted apart.
+  for (const subject of [1, '1', 1]) {
+    const numeric = { ...use(`s-${typeof subject}-${clock.now()}`, 'j', 'k', 1_800_000_900), subject, issuedAtMs: clock.now() }
+    clock.advance(1)
+    t.equal((await store.useRefreshToken(numeric)).outcome, 'rotated', `subject ${JSON.stringify(subject)}`)
+  }
+  await t.resolves(store.add('alice-jti', 1_800_000_900, { subject: 'alice', issuedAt: 1_800_000_001 }), 'and still revokes')
 })

@@ -14,7 +14,7 @@ import { clusterClient, realRedisCluster } from '../helpers/redis-cluster'
 import { fakeClient, nowSeconds } from './fake-redis'
 
 const use = (family: string, jti: string, rest: Partial<RefreshTokenUse> = {}): RefreshTokenUse =>
-  ({ family, jti, successorJti: randomUUID(), graceMs: 60_000, expiresAt: nowSeconds() + 120, ...rest })
+  ({ subject: 'user', issuedAtMs: Date.now(), family, jti, successorJti: randomUUID(), graceMs: 60_000, expiresAt: nowSeconds() + 120, ...rest })
 
 const outcomes = (results: RefreshTokenUseResult[]): Record<string, number> => {
   const counts: Record<string, number> = {}
@@ -39,7 +39,7 @@ t.test('with a fake client', async (t) => {
   t.test('one EVAL of the rotation script, on the family\'s two keys', async (t) => {
     const { client, calls } = fakeClient(() => Promise.resolve(['rotated', 'next']))
     const store = createRedisDenylist(client, { prefix: 'p:' })
-    t.same(await store.useRefreshToken({ family: 'f', jti: 'j', successorJti: 'next', graceMs: 2500, expiresAt: nowSeconds() + 60 }),
+    t.same(await store.useRefreshToken({ subject: 'user', issuedAtMs: Date.now(), family: 'f', jti: 'j', successorJti: 'next', graceMs: 2500, expiresAt: nowSeconds() + 60 }),
       { outcome: 'rotated', successorJti: 'next' }, 'the script\'s outcome')
     t.equal(calls.length, 1, 'one command')
     const [command, script, numKeys, familyKey, rotationKey, jti, successor, grace, ttl] = calls[0]
@@ -54,7 +54,7 @@ t.test('with a fake client', async (t) => {
       [1e300, '', 'too far for an exact TTL: no expiry'],
       [nowSeconds() - 3600, '1', 'long expired: the shortest TTL, never none']
     ] as const) {
-      await store.useRefreshToken({ family: 'f', jti: 'j', successorJti: 'next', graceMs: 0, expiresAt })
+      await store.useRefreshToken({ subject: 'user', issuedAtMs: Date.now(), family: 'f', jti: 'j', successorJti: 'next', graceMs: 0, expiresAt })
       t.equal(calls.at(-1)?.[8], expected, what)
     }
   })

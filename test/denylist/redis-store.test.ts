@@ -14,7 +14,7 @@ import { clusterClient, realRedisCluster } from '../helpers/redis-cluster'
 import { fakeClient, fromSet, fromValues, nowSeconds } from './fake-redis'
 
 const IDENTITY = { subject: 'secret-subject', issuedAtMs: Date.now(), family: 'secret-family' }
-const USE = { family: 'secret-family', jti: 'secret-jti', successorJti: 'next-jti', graceMs: 1000, expiresAt: nowSeconds() + 60 }
+const USE = { subject: 'user', issuedAtMs: Date.now(), family: 'secret-family', jti: 'secret-jti', successorJti: 'next-jti', graceMs: 1000, expiresAt: nowSeconds() + 60 }
 
 // Each operation of `store`, named as its errors name it.
 function operations (store: DenylistStore): Array<readonly [string, () => Promise<unknown>]> {
@@ -389,7 +389,7 @@ t.test('with a real Redis', async (t) => {
     t.equal(await store.has('innocent', { subject: 'victim', family, issuedAtMs: Date.now() }), false,
       'a string subject, its family: not revoked')
     t.equal(await store.has('innocent', { subject: 7 }), false, 'a number subject: not revoked')
-    t.same((await store.useRefreshToken({ family, jti: 'r1', successorJti: 'r2', graceMs: 0, expiresAt: null })).outcome,
+    t.same((await store.useRefreshToken({ subject: 'user', issuedAtMs: Date.now(), family, jti: 'r1', successorJti: 'r2', graceMs: 0, expiresAt: null })).outcome,
       'rotated', 'the family rotates as usual')
     t.equal(await store.has(`fam:{${family}}`), true, 'and each of those jtis is revoked itself')
   })
@@ -408,10 +408,10 @@ t.test('with a real Redis', async (t) => {
     const store = createRedisDenylist(await connectedRedis(t), { prefix })
     await store.add('m-revoked', nowSeconds() + 60)
     await store.revokeSubject('cut', Date.now() - 1000, nowSeconds() + 60)
-    await store.useRefreshToken({ family: 'f-reused', jti: 'r', successorJti: 's', graceMs: 0, expiresAt: nowSeconds() + 60 })
+    await store.useRefreshToken({ subject: 'user', issuedAtMs: Date.now(), family: 'f-reused', jti: 'r', successorJti: 's', graceMs: 0, expiresAt: nowSeconds() + 60 })
     // First used at the epoch, so long past the grace window.
     await admin.hset(`${prefix}rot:{f-reused}`, 'rotatedAt', '0')
-    t.equal((await store.useRefreshToken({ family: 'f-reused', jti: 'r', successorJti: 't', graceMs: 0, expiresAt: nowSeconds() + 60 })).outcome,
+    t.equal((await store.useRefreshToken({ subject: 'user', issuedAtMs: Date.now(), family: 'f-reused', jti: 'r', successorJti: 't', graceMs: 0, expiresAt: nowSeconds() + 60 })).outcome,
       'reused', 'family f-reused is revoked')
 
     const now = Date.now()
@@ -477,10 +477,10 @@ t.test('with a real Redis Cluster', async (t) => {
   const setupClient = await clusterClient(t, ports)
   const setup = createRedisDenylist(setupClient)
   for (const jti of revoked) await setup.add(jti, nowSeconds() + 60)
-  await setup.useRefreshToken({ family: revokedFamily, jti: 'r', successorJti: 's', graceMs: 0, expiresAt: nowSeconds() + 60 })
+  await setup.useRefreshToken({ subject: 'user', issuedAtMs: Date.now(), family: revokedFamily, jti: 'r', successorJti: 's', graceMs: 0, expiresAt: nowSeconds() + 60 })
   // First used at the epoch, so long past the grace window.
   await setupClient.hset(`fastify-jwt-auth:denylist:rot:{${revokedFamily}}`, 'rotatedAt', '0')
-  t.same(await setup.useRefreshToken({ family: revokedFamily, jti: 'r', successorJti: 't', graceMs: 0, expiresAt: nowSeconds() + 60 }),
+  t.same(await setup.useRefreshToken({ subject: 'user', issuedAtMs: Date.now(), family: revokedFamily, jti: 'r', successorJti: 't', graceMs: 0, expiresAt: nowSeconds() + 60 }),
     { outcome: 'reused' }, 'a family revoked on the Cluster')
 
   for (const enableAutoPipelining of [false, true]) {

@@ -431,7 +431,7 @@ browserTest('the cookie demo in Chromium', async (t, browser) => {
 
   t.test('a used refresh token replayed within the grace window gets new tokens; the session goes on', async t => {
     await context.clearCookies()
-    const { origin } = await startVictim(t, { refreshReuseGrace: 600 })
+    const { origin } = await startVictim(t, { refreshReuseGrace: 300 })
     await logIn(page, origin)
     t.equal(await click(page, 'refresh'), '200 {"refresh":true}', 'a refresh uses the login\'s refresh token up')
     const replay = await press(page, 'replay')

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import type { DenylistStore, FastifyJwtAuthOptions } from '../../index'
 import { createMemoryDenylist } from '../../index'
-import { bearer, buildApp } from '../helpers/app'
+import { bearer, buildApp, expectRegistrationError } from '../helpers/app'
 import { recordingStore } from '../helpers/recording-store'
 import { expectAuthError } from '../helpers/auth-error'
 import { fakeClock } from '../helpers/clock'
@@ -149,8 +149,9 @@ t.test('refreshTokens needs a refresh token checked on this request', async t =>
 
 t.test('refreshTokens needs the denylist, checking refresh tokens, with a store', async t => {
   const cases: Array<[string, FastifyJwtAuthOptions, RegExp]> = [
-    ['denylist off', { denylistEnabled: false }, /refreshTokens needs denylistEnabled: true, with refresh in denylistTokenChecks/],
-    ['refresh tokens unchecked', { denylistEnabled: true, denylistTokenChecks: ['access'] }, /with refresh in denylistTokenChecks/],
+    ['denylist off', { denylistEnabled: false }, /refreshTokens needs denylistEnabled: true, with access and refresh in denylistTokenChecks/],
+    ['refresh tokens unchecked', { denylistEnabled: true, denylistTokenChecks: ['access'] }, /with access and refresh in denylistTokenChecks/],
+    ['access tokens unchecked', { denylistEnabled: true, denylistTokenChecks: ['refresh'] }, /with access and refresh in denylistTokenChecks/],
     ['a hook without a store', { denylistEnabled: true, tokenInDenylist: () => false }, /refreshTokens needs a denylistStore/]
   ]
   for (const [what, options, message] of cases) {
@@ -202,4 +203,102 @@ t.test('a refresh token without jti never reaches a rotation; one without exp st
   // The family has no end to keep: its new token gets the refresh lifetime.
   const next = checked.authJwt.decodeToken(response.json().refreshToken)
   t.equal(next.exp, (next.iat as number) + 2_592_000)
+})
+
+t.test('two instances sharing one memory store: rotation on one, reuse detected on the other', async t => {
+  const store = createMemoryDenylist()
+  const a = await sessionApp(t, { denylistStore: store })
+  const b = await sessionApp(t, { denylistStore: store })
+  const login = a.authJwt.createRefreshToken({ subject: 'gina' })
+  const { accessToken } = (await refresh(a, login)).json() as { accessToken: string }
+  fakeClock(t).advance(30_001)
+  expectAuthError(t, await refresh(b, login), 'FST_JWT_AUTH_TOKEN_REUSED')
+  expectAuthError(t, await a.inject({ url: '/me', headers: bearer(accessToken) }), 'FST_JWT_AUTH_TOKEN_REVOKED')
+})
+
+t.test('many refreshes of one token at once: within the grace window all get the one chain; after it none gets a pair', async t => {
+  const app = await sessionApp(t)
+  const login = app.authJwt.createRefreshToken({ subject: 'hal' })
+  const within = await Promise.all(Array.from({ length: 30 }, () => refresh(app, login)))
+  t.ok(within.every(response => response.statusCode === 200), 'every tab got a pair')
+  t.equal(new Set(within.map(response => app.authJwt.decodeToken(response.json().refreshToken).jti)).size, 1, 'one successor jti')
+  fakeClock(t).advance(30_001)
+  const after = await Promise.all(Array.from({ length: 30 }, () => refresh(app, login)))
+  t.ok(after.every(response => response.statusCode === 401), 'every replay refused')
+  t.equal(after.filter(response => response.json().code === 'FST_JWT_AUTH_TOKEN_REUSED').length >= 1, true, 'reuse detected')
+  t.notOk(after.some(response => response.body.includes('accessToken')), 'no pair minted')
+})
+
+t.test('options that cannot make a token fail before the token is used: the client may retry', async t => {
+  const app = await buildApp(t, SESSIONS)
+  app.post('/refresh', { preHandler: app.jwtRefreshTokenRequired }, async (request, reply) => {
+    const bad = (request.query as { bad?: string }).bad
+    if (bad === 'claims') return request.authJwt.refreshTokens({ userClaims: { sub: 'someone-else' } })
+    if (bad === 'reply') return request.authJwt.refreshTokens({ reply })
+    return request.authJwt.refreshTokens()
+  })
+  const login = app.authJwt.createRefreshToken({ subject: 'jay' })
+  const post = (query: string) => app.inject({ method: 'POST', url: `/refresh${query}`, headers: bearer(login) })
+  t.equal((await post('?bad=claims')).statusCode, 500, 'a reserved user claim')
+  t.match((await post('?bad=reply')).json(), { code: 'FST_JWT_AUTH_CONFIG', message: /refreshTokens\(\{ reply \}\) needs "cookies"/ },
+    'cookies set where there are none')
+  fakeClock(t).advance(60_000)
+  t.equal((await post('')).statusCode, 200, 'the token was not used up: it rotates now, long after')
+})
+
+t.test('a claim named __proto__ is carried over as a claim', async t => {
+  const app = await sessionApp(t)
+  const login = app.authJwt.createRefreshToken({ subject: 'kim', userClaims: JSON.parse('{"__proto__": {"admin": true}, "team": 1}') })
+  const response = await refresh(app, login)
+  t.equal(response.statusCode, 200)
+  const claims = app.authJwt.decodeToken(response.json().accessToken)
+  t.same(Object.getOwnPropertyDescriptor(claims, '__proto__')?.value, { admin: true })
+  t.equal(claims.team, 1)
+  t.equal(({} as Record<string, unknown>).admin, undefined, 'nothing polluted')
+})
+
+t.test('a logout everywhere landing while the handler awaits: no pair passes', async t => {
+  const app = await buildApp(t, SESSIONS)
+  let release = (): void => {}
+  const gate = new Promise<void>(resolve => { release = resolve })
+  app.post('/refresh', { preHandler: app.jwtRefreshTokenRequired }, async request => {
+    await gate // a database read of the user's claims, say
+    return request.authJwt.refreshTokens()
+  })
+  app.get('/me', { preHandler: app.jwtRequired }, async () => 'in')
+  const login = app.authJwt.createRefreshToken({ subject: 'lee' })
+  const pending = app.inject({ method: 'POST', url: '/refresh', headers: bearer(login) })
+  await new Promise(resolve => setTimeout(resolve, 20))
+  await app.authJwt.revokeAllTokens('lee')
+  release()
+  expectAuthError(t, await pending, 'FST_JWT_AUTH_TOKEN_REVOKED')
+})
+
+t.test('a pair minted just before a logout everywhere is cut off by it', async t => {
+  const { store } = recordingStore()
+  const inner = store.useRefreshToken.bind(store)
+  const app = await sessionApp(t, { denylistStore: store })
+  // The cut-off lands while the store decides.
+  store.useRefreshToken = async use => {
+    await app.authJwt.revokeAllTokens('max')
+    return inner(use)
+  }
+  const login = app.authJwt.createRefreshToken({ subject: 'max' })
+  expectAuthError(t, await refresh(app, login), 'FST_JWT_AUTH_TOKEN_REVOKED')
+})
+
+t.test('a family\'s revocation lasts as long as its last access token may', async t => {
+  const { store, rotations } = recordingStore()
+  const app = await sessionApp(t, { denylistStore: store, accessTokenExpires: 600, decodeLeeway: 5 })
+  const login = app.authJwt.createRefreshToken({ subject: 'ned' })
+  await refresh(app, login)
+  t.equal(rotations[0].expiresAt, (app.authJwt.decodeToken(login).exp as number) + 600 + 5)
+  t.equal(rotations[0].subject, 'ned')
+})
+
+t.test('refreshReuseGrace is at most five minutes', async t => {
+  for (const grace of [301, '10m', '365d']) {
+    await expectRegistrationError(t, { secretKey: 'a-test-secret-that-is-long-enough-for-hs256!', refreshReuseGrace: grace },
+      'refreshReuseGrace must be a whole number of seconds from 0 to 300, or a duration such as "30s"', String(grace))
+  }
 })

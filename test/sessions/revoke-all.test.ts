@@ -48,11 +48,30 @@ t.test('the store gets one cut-off, kept as long as the longest token lifetime',
   const app = await buildApp(t, { denylistEnabled: true, denylistStore: store, refreshTokenExpires: 7200, decodeLeeway: 5 })
   const clock = fakeClock(t, 1_800_000_000_250)
   await app.authJwt.revokeAllTokens('carol')
-  t.same(cutoffs, [['carol', clock.now(), 1_800_000_001 + 7200 + 5]])
+  // Up to and including this millisecond.
+  t.same(cutoffs, [['carol', clock.now() + 1, 1_800_000_001 + 7200 + 5]])
   const forever = recordingStore()
   const endless = await buildApp(t, { denylistEnabled: true, denylistStore: forever.store, refreshTokenExpires: false })
   await endless.authJwt.revokeAllTokens('carol')
   t.equal(forever.cutoffs[0][2], null, 'tokens without end: kept for ever')
+})
+
+t.test('within one millisecond: a token issued before the call is refused, a login right after it passes', async t => {
+  const app = await buildGuardedApp(t, { denylistEnabled: true })
+  fakeClock(t, 1_800_000_000_777)
+  const before = app.authJwt.createAccessToken({ subject: 'ivy' })
+  await app.authJwt.revokeAllTokens('ivy')
+  const after = app.authJwt.createAccessToken({ subject: 'ivy' })
+  expectAuthError(t, await app.inject({ url: '/required', headers: bearer(before) }), 'FST_JWT_AUTH_TOKEN_REVOKED')
+  t.equal((await app.inject({ url: '/required', headers: bearer(after) })).statusCode, 200)
+})
+
+t.test('revokeAllTokens needs both token types checked: an unchecked one would go on working', async t => {
+  for (const checks of [['refresh'], ['access']] as const) {
+    const app = await buildApp(t, { denylistEnabled: true, denylistTokenChecks: [...checks] })
+    await t.rejects(app.authJwt.revokeAllTokens('a'),
+      { code: 'FST_JWT_AUTH_CONFIG', message: 'revokeAllTokens needs both access and refresh in denylistTokenChecks' }, checks.join())
+  }
 })
 
 t.test('revokeAllTokens needs the denylist and a store, and a subject', async t => {
