@@ -1,8 +1,8 @@
 import { ConfigError, DenylistError } from '../errors'
-import { isSubject } from '../options'
 import { ExpiryHeap } from './expiry-heap'
 import { createMemorySessions } from './memory-sessions'
 import {
+  assertRevokeSubjectArguments,
   assertExpiresAt,
   assertJti,
   assertRefreshTokenUse,
@@ -292,13 +292,7 @@ export function createMemoryDenylist (options: MemoryDenylistOptions = {}): Deny
     },
 
     async revokeSubject (subject: string | number, issuedBeforeMs: number, expiresAt: number | null): Promise<void> {
-      if (!isSubject(subject)) {
-        throw new TypeError('subject must be the token\'s sub: a non-empty string or a finite number within ±2^53')
-      }
-      if (typeof issuedBeforeMs !== 'number' || !Number.isFinite(issuedBeforeMs)) {
-        throw new TypeError('issuedBeforeMs must be a finite number of epoch milliseconds')
-      }
-      assertExpiresAt(expiresAt)
+      assertRevokeSubjectArguments(subject, issuedBeforeMs, expiresAt)
       const now = Date.now()
       forgetExpired(now)
       sessions.revokeSubject(subject, issuedBeforeMs, expiresAt, now)

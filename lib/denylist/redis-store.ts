@@ -1,9 +1,9 @@
 import { createDeadlineWatch } from './deadlines'
 import { ConfigError, DenylistError } from '../errors'
-import { isSubject } from '../options'
 import { createLookupBatch } from './lookup-batch'
 import { REVOKE_SUBJECT_SCRIPT, USE_REFRESH_TOKEN_SCRIPT } from './redis-scripts'
 import {
+  assertRevokeSubjectArguments,
   assertExpiresAt,
   assertJti,
   assertRefreshTokenUse,
@@ -206,13 +206,7 @@ export function createRedisDenylist (client: RedisLike, options: RedisDenylistOp
     },
 
     async revokeSubject (subject: string | number, issuedBeforeMs: number, expiresAt: number | null): Promise<void> {
-      if (!isSubject(subject)) {
-        throw new TypeError('subject must be a non-empty string or a finite number within ±2^53')
-      }
-      if (!Number.isSafeInteger(issuedBeforeMs)) {
-        throw new TypeError('issuedBeforeMs must be a whole number of epoch milliseconds')
-      }
-      assertExpiresAt(expiresAt)
+      assertRevokeSubjectArguments(subject, issuedBeforeMs, expiresAt)
       const ttl = timeToLive(expiresAt)
       // Every token it would cover expired over a minute ago.
       if (ttl <= 0) return

@@ -127,6 +127,20 @@ export function assertJti (jti: unknown): asserts jti is string {
   }
 }
 
+/**
+ * Throws a TypeError unless the arguments of `revokeSubject` are what the
+ * plugin passes: a subject as the verifier accepts it, whole epoch
+ * milliseconds (compared with a token's issue time to the millisecond), and
+ * an expiry as `assertExpiresAt` wants it. Every store applies the same rule.
+ */
+export function assertRevokeSubjectArguments (subject: unknown, issuedBeforeMs: unknown, expiresAt: unknown): void {
+  if (!isSubject(subject)) throw new TypeError('subject must be a non-empty string or a finite number within ±2^53')
+  if (!Number.isSafeInteger(issuedBeforeMs)) {
+    throw new TypeError('issuedBeforeMs must be a whole number of epoch milliseconds')
+  }
+  assertExpiresAt(expiresAt)
+}
+
 /** Throws a TypeError unless `expiresAt` is null or a finite number. */
 export function assertExpiresAt (expiresAt: unknown): asserts expiresAt is number | null {
   if (expiresAt !== null && (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt))) {

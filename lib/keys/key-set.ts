@@ -6,7 +6,7 @@
 import { ConfigError, invalidTokenError } from '../errors'
 import { ALGORITHMS, type Algorithm } from '../options'
 import { publicJwk, type JwkSet, type PublicJwk } from './jwk'
-import { createSignatureVerifier, type KeySource, type VerifySignature } from './key-source'
+import { createSignatureVerifier, MAX_KID_LENGTH, type KeySource, type VerifySignature } from './key-source'
 import { asymmetricKeys, isHmac, secretKeys, type KeyMaterial, type NameOf } from './material'
 import { createSigning, type Signing } from './signing'
 import { readKeyHeader } from './token-header'
@@ -36,7 +36,6 @@ interface SetKey {
 }
 
 const ENTRY_MEMBERS = new Set(['kid', 'algorithm', 'secretKey', 'privateKey', 'publicKey', 'tokensWithoutKid'])
-const MAX_KID_LENGTH = 256
 
 /**
  * Checks a `keys` value: every entry like a single key, kids unique, at most

@@ -4,6 +4,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { ConfigError } from '../errors'
 import { ALGORITHMS, DEFAULTS, type Algorithm, type FastifyJwtAuthOptions } from '../options'
+import { unique } from '../unique'
 import { emitConfigWarning } from '../warnings'
 import { createKeySetSource, parseKeySet, type KeySetSource } from './key-set'
 import type { KeySource } from './key-source'
@@ -104,10 +105,6 @@ function refuseWith (owner: string, options: FastifyJwtAuthOptions, excluded: re
     throw new ConfigError(`${owner} cannot be combined with ${given.join(', ')}: ` +
       (owner === 'keys' ? 'each key of the set names its own material and algorithm' : 'the keys come from the JWKS'))
   }
-}
-
-function unique<T> (items: T[]): T[] {
-  return [...new Set(items)]
 }
 
 interface SourceSettings {

@@ -8,6 +8,9 @@ import type { Algorithm } from '../options'
 import type { JwkSet } from './jwk'
 import type { Signing } from './signing'
 
+/** The longest `kid` a key may have; a token naming a longer one names no key. */
+export const MAX_KID_LENGTH = 256
+
 /** fast-jwt's verifier: checks the structure, the algorithm and the signature, and returns the payload. */
 export type VerifySignature = (token: string) => Record<string, unknown>
 

@@ -9,7 +9,7 @@ import type { RemoteJWKSet } from 'jose' with { 'resolution-mode': 'import' }
 import { invalidTokenError, JwksError } from '../errors'
 import type { Algorithm } from '../options'
 import type { JwkSet, PublicJwk } from './jwk'
-import { createSignatureVerifier, KeyNotLoaded, type KeySource, type VerifySignature } from './key-source'
+import { createSignatureVerifier, KeyNotLoaded, MAX_KID_LENGTH, type KeySource, type VerifySignature } from './key-source'
 import { fitsKey, MIN_RSA_BITS } from './material'
 import { readKeyHeader } from './token-header'
 
@@ -36,7 +36,6 @@ export interface RemoteKeySource extends KeySource {
 export const MAX_JWKS_BYTES = 1024 * 1024
 /** Keys kept from one document; the rest are ignored. */
 export const MAX_REMOTE_KEYS = 100
-const MAX_KID_LENGTH = 256
 // Members only a private or secret key has: such a JWK is never a verification key.
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']
 

@@ -17,14 +17,16 @@ const second: KeyOption = { kid: 'second', algorithm: 'EdDSA', privateKey: keys.
 
 t.beforeEach(t => withEnvironment(t))
 
-async function startIssuer (t: Test, set: KeyOption[] = [first]): Promise<{ issuer: FastifyInstance, url: string }> {
+// An issuer that is the plugin itself, serving its key set with jwksRoute
+// (test/helpers/jwks-issuer.ts has a scriptable one, for misbehaving issuers).
+async function startPluginIssuer (t: Test, set: KeyOption[] = [first]): Promise<{ issuer: FastifyInstance, url: string }> {
   const issuer = await buildApp(t, { keys: set, jwksRoute: true, encodeIssuer: ISSUER })
   const port = await listen(issuer)
   return { issuer, url: `http://127.0.0.1:${port}/.well-known/jwks.json` }
 }
 
 t.test('the resource verifies the issuer\'s tokens with the key their kid names', async t => {
-  const { issuer, url } = await startIssuer(t, [first, second])
+  const { issuer, url } = await startPluginIssuer(t, [first, second])
   const resource = await buildGuardedApp(t, { jwksUrl: url, decodeIssuer: ISSUER })
   await resource.ready()
   const token = issuer.authJwt.createAccessToken({ subject: 'alice' })
@@ -36,7 +38,7 @@ t.test('the resource verifies the issuer\'s tokens with the key their kid names'
 })
 
 t.test('a kid the resource has not fetched yet: the guard waits for the set', async t => {
-  const { issuer, url } = await startIssuer(t)
+  const { issuer, url } = await startPluginIssuer(t)
   const resource = await buildGuardedApp(t, { jwksUrl: url, decodeIssuer: ISSUER, jwksCooldown: 0 })
   await resource.ready()
   issuer.authJwt.setKeys([second, first])
@@ -49,7 +51,7 @@ t.test('a kid the resource has not fetched yet: the guard waits for the set', as
 })
 
 t.test('a token verified before is refused once the issuer\'s set, fetched again, no longer has its key', async t => {
-  const { issuer, url } = await startIssuer(t, [first, second])
+  const { issuer, url } = await startPluginIssuer(t, [first, second])
   const resource = await buildGuardedApp(t, { jwksUrl: url, decodeIssuer: ISSUER, jwksCacheMaxAge: 60 })
   await resource.ready()
   const token = issuer.authJwt.createAccessToken({ subject: 'frank' })
@@ -72,7 +74,7 @@ t.test('a token verified before is refused once the issuer\'s set, fetched again
 })
 
 t.test('decodeToken starts fetching a key it does not have', async t => {
-  const { issuer, url } = await startIssuer(t)
+  const { issuer, url } = await startPluginIssuer(t)
   const resource = await buildApp(t, { jwksUrl: url, decodeIssuer: ISSUER, jwksCooldown: 0 })
   await resource.ready()
   issuer.authJwt.setKeys([second, first])
@@ -89,7 +91,7 @@ t.test('decodeToken starts fetching a key it does not have', async t => {
 })
 
 t.test('revokeToken waits for the key of an encoded token', async t => {
-  const { issuer, url } = await startIssuer(t)
+  const { issuer, url } = await startPluginIssuer(t)
   const resource = await buildGuardedApp(t, { jwksUrl: url, decodeIssuer: ISSUER, denylistEnabled: true })
   // Not made ready: no key fetched yet.
   const token = issuer.authJwt.createAccessToken({ subject: 'carol' })
@@ -98,7 +100,7 @@ t.test('revokeToken waits for the key of an encoded token', async t => {
 })
 
 t.test('an unreachable issuer and no key in hand: 500, the cause logged and not sent', async t => {
-  const { issuer, url } = await startIssuer(t)
+  const { issuer, url } = await startPluginIssuer(t)
   const token = issuer.authJwt.createAccessToken({ subject: 'dave' })
   await issuer.close()
   const logs: LogLine[] = []
@@ -113,7 +115,7 @@ t.test('an unreachable issuer and no key in hand: 500, the cause logged and not 
 })
 
 t.test('the issuer\'s tokens must name the issuer', async t => {
-  const { url } = await startIssuer(t)
+  const { url } = await startPluginIssuer(t)
   const impostor = await buildApp(t, { keys: [first], encodeIssuer: 'https://impostor.example' })
   const resource = await buildGuardedApp(t, { jwksUrl: url, decodeIssuer: ISSUER })
   const token = impostor.authJwt.createAccessToken({ subject: 'eve' })
@@ -122,7 +124,7 @@ t.test('the issuer\'s tokens must name the issuer', async t => {
 })
 
 t.test('a jwksUrl instance only verifies', async t => {
-  const { url } = await startIssuer(t)
+  const { url } = await startPluginIssuer(t)
   const resource = await buildApp(t, { jwksUrl: url, decodeIssuer: ISSUER })
   t.throws(() => resource.authJwt.createAccessToken({ subject: 'x' }), { code: 'FST_JWT_AUTH_CONFIG', message: /only verifies/ })
   t.throws(() => resource.authJwt.setKeys([first]), { code: 'FST_JWT_AUTH_CONFIG', message: /setKeys needs an instance registered with keys/ })
@@ -186,7 +188,7 @@ t.test('jwksUrl without decodeAudience, or with no cooldown, is warned about', a
 })
 
 t.test('with decodeAudience, a token the issuer made for another application is refused', async t => {
-  const { issuer, url } = await startIssuer(t)
+  const { issuer, url } = await startPluginIssuer(t)
   const resource = await buildGuardedApp(t, { jwksUrl: url, decodeIssuer: ISSUER, decodeAudience: 'api' })
   const elsewhere = issuer.authJwt.createAccessToken({ subject: 'x', audience: 'another-app' })
   expectAuthError(t, await resource.inject({ url: '/required', headers: bearer(elsewhere) }), 'FST_JWT_AUTH_TOKEN_INVALID',
@@ -196,7 +198,7 @@ t.test('with decodeAudience, a token the issuer made for another application is 
 })
 
 t.test('AUTHJWT_JWKS_URL and the jwks settings from the environment', async t => {
-  const { issuer, url } = await startIssuer(t)
+  const { issuer, url } = await startPluginIssuer(t)
   withEnvironment(t, { AUTHJWT_JWKS_URL: url, AUTHJWT_DECODE_ISSUER: ISSUER, AUTHJWT_JWKS_COOLDOWN: '1m' })
   const resource = await buildApp(t, {}, { testSecret: false })
   resource.get('/required', { preHandler: resource.jwtRequired }, async () => 'in')
