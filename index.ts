@@ -11,19 +11,24 @@ import { createDeadlineWatch, DENYLIST_TICK_MS } from './lib/denylist/deadlines'
 import { createStoreCall } from './lib/denylist/store-call'
 import { readEnvironment } from './lib/environment'
 import { kGuards, type InstanceGuards } from './lib/exported-guards'
-import { createAuthenticate, createGuard } from './lib/guards'
+import { createAuthenticate, createGuard, createScopeGuard, runChecks } from './lib/guards'
 import { createInstanceApi } from './lib/instance-api'
 import { addJwksRoute } from './lib/keys/jwks-route'
 import { createKeySource } from './lib/keys/key-setup'
 import type { FastifyJwtAuthOptions } from './lib/options'
+import { addOpenApiSecurity } from './lib/openapi'
 import { RequestAuthJwt, type RequestAuthJwtParts } from './lib/request-auth-jwt'
 import { createImplicitRefresh } from './lib/sessions/implicit-refresh'
 import { createRefreshRotation } from './lib/sessions/refresh-rotation'
-import { kClaims, kRequestAuthJwt, kRevokedHere, kToken, kTokenLocation, type RequestState } from './lib/request-state'
+import {
+  kClaims, kCurrentUser, kRequestAuthJwt, kRevokedHere, kToken, kTokenLocation, kUserClaims, type RequestState
+} from './lib/request-state'
+import { scopeRequirement, type ScopesRequiredOptions } from './lib/scopes'
 import { createTokenFactory } from './lib/token-factory'
 import { createIssueClock } from './lib/token-identity'
 import { createTokenFinder } from './lib/token-locations'
 import { createTokenVerifier } from './lib/token-verifier'
+import { createUserLookup } from './lib/user-lookup'
 
 async function fastifyJwtAuthPlugin (fastify: FastifyInstance, options: FastifyJwtAuthOptions): Promise<void> {
   const config = resolveConfig(options, await readEnvironment(fastify, options))
@@ -34,11 +39,17 @@ async function fastifyJwtAuthPlugin (fastify: FastifyInstance, options: FastifyJ
 
   const keySource = createKeySource(config.keySetup, config, fastify.log)
   const verifyToken = createTokenVerifier(config, keySource)
-  // One timer bounds every denylist call of this instance: lookups and revocations.
+  // One timer bounds every call this instance waits for: denylist lookups,
+  // revocations and user lookups.
   const withDenylistDeadline = createDeadlineWatch(DENYLIST_TICK_MS)
   const { findToken, missingTokenError } = createTokenFinder(config)
   const checkDenylist = createDenylistCheck(config, withDenylistDeadline)
-  const authenticate = createAuthenticate({ findToken, missingTokenError, verifyToken, checkDenylist })
+  const lookUpUser = config.userLookup === undefined
+    ? undefined
+    : createUserLookup(config.userLookup, config.userLookupTimeout, withDenylistDeadline)
+  const authenticate = createAuthenticate({
+    findToken, missingTokenError, verifyToken, checkDenylist, scopeClaim: config.scopeClaim, lookUpUser
+  })
   const callStore = createStoreCall(withDenylistDeadline, config.denylistTimeout * 1000)
   // Shared by the instance's token creation and its "log out everywhere".
   const issueClock = createIssueClock()
@@ -55,17 +66,21 @@ async function fastifyJwtAuthPlugin (fastify: FastifyInstance, options: FastifyJ
     // when it does not, the guards fetch them later and the app still starts.
     fastify.addHook('onReady', keySource.refresh)
   }
+  // Before any route is declared: the guarded routes of this instance and
+  // its children get their `security` in the @fastify/swagger document.
+  addOpenApiSecurity(fastify, config)
   if (config.jwksRoute !== false) addJwksRoute(fastify, config.jwksRoute, api)
   if (config.implicitRefreshThreshold !== false) {
     fastify.addHook('onSend', createImplicitRefresh({ ...config, implicitRefreshThreshold: config.implicitRefreshThreshold },
       factory, parts.cookies, checkDenylist, issueClock))
   }
 
-  const guards: InstanceGuards = Object.freeze({
+  const guards = Object.freeze<InstanceGuards>({
     access: createGuard(authenticate, 'access'),
     optional: createGuard(authenticate, 'optional'),
     refresh: createGuard(authenticate, 'refresh'),
-    fresh: createGuard(authenticate, 'fresh')
+    fresh: createGuard(authenticate, 'fresh'),
+    withScopes: (request, scopes, done) => runChecks(authenticate, request, 'access', scopes, done)
   })
 
   fastify.decorate('authJwt', api)
@@ -73,6 +88,8 @@ async function fastifyJwtAuthPlugin (fastify: FastifyInstance, options: FastifyJ
   fastify.decorate('jwtOptional', guards.optional)
   fastify.decorate('jwtRefreshTokenRequired', guards.refresh)
   fastify.decorate('freshJwtRequired', guards.fresh)
+  fastify.decorate('jwtScopesRequired', (scopes: readonly string[], options?: ScopesRequiredOptions) =>
+    createScopeGuard(authenticate, scopeRequirement(scopes, options)))
   // For the exported guards, which look the plugin up on the route's instance.
   fastify.decorate(kGuards, guards)
 
@@ -81,6 +98,8 @@ async function fastifyJwtAuthPlugin (fastify: FastifyInstance, options: FastifyJ
   fastify.decorateRequest(kTokenLocation, null)
   fastify.decorateRequest(kRevokedHere, false)
   fastify.decorateRequest(kRequestAuthJwt, null)
+  fastify.decorateRequest(kCurrentUser, null)
+  fastify.decorateRequest(kUserClaims, null)
   fastify.decorateRequest('authJwt', {
     getter (this: FastifyRequest) {
       const state = this as FastifyRequest & RequestState
@@ -124,18 +143,22 @@ export {
   CSRFError,
   DenylistError,
   FreshTokenRequired,
+  InsufficientScopeError,
   JwksError,
   InvalidHeaderError,
   JWTDecodeError,
   MissingTokenError,
   RefreshTokenRequired,
   RevokedTokenError,
-  TokenReusedError
+  TokenReusedError,
+  UserLookupError,
+  UserNotFoundError
 } from './lib/errors'
 export type { AuthJwtErrorCode } from './lib/errors'
 export { createMemoryDenylist, createRedisDenylist } from './lib/denylist'
 export { tokenIdentity } from './lib/token-identity'
-export { freshJwtRequired, jwtOptional, jwtRefreshTokenRequired, jwtRequired } from './lib/exported-guards'
+export { freshJwtRequired, jwtOptional, jwtRefreshTokenRequired, jwtRequired, jwtScopesRequired } from './lib/exported-guards'
+export type { ScopesRequiredOptions } from './lib/scopes'
 export type {
   DenylistStore,
   MemoryDenylistOptions,
@@ -154,13 +177,15 @@ export type { KeyOption } from './lib/keys/key-set'
 export type {
   Algorithm,
   AuthJwtClaims,
+  AuthJwtUser,
   AuthJwtUserClaims,
   FastifyJwtAuthOptions,
   JwtClaims,
   SameSite,
   TokenInDenylist,
   TokenLocation,
-  TokenType
+  TokenType,
+  UserLookup
 } from './lib/options'
 export type { AuthJwtInstanceDecorators } from './types/fastify'
 

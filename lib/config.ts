@@ -1,6 +1,7 @@
 // Turns the registration options and the environment into one checked,
 // complete configuration. Every problem is a ConfigError naming the setting.
 import { Value } from '@sinclair/typebox/value'
+import { compileClaimsSchema, type ClaimsMismatch } from './claims-schema'
 import { checkCookiePrefixes } from './cookie-prefixes'
 import { createMemoryDenylist } from './denylist/memory-store'
 import { STORE_METHODS, type DenylistStore } from './denylist/store'
@@ -19,8 +20,11 @@ import {
   type OptionName,
   type ResolvedOptions,
   type TokenLocation,
-  type TokenInDenylist
+  type TokenInDenylist,
+  type UserLookup
 } from './options'
+import { RESERVED_CLAIMS } from './reserved-claims'
+import { unique } from './unique'
 import { emitConfigWarning } from './warnings'
 
 export type AuthJwtConfig = ResolvedOptions & {
@@ -30,6 +34,9 @@ export type AuthJwtConfig = ResolvedOptions & {
   tokenInDenylist?: TokenInDenylist
   /** undefined only when `tokenInDenylist` is set and no store was given. */
   denylistStore?: DenylistStore
+  userLookup?: UserLookup
+  /** `claimsSchema`, compiled; undefined without one. */
+  claimsMismatch?: ClaimsMismatch
 }
 
 type LooseOptions = Partial<Record<OptionName, unknown>>
@@ -64,7 +71,8 @@ export function resolveConfig (options: FastifyJwtAuthOptions, environment: Envi
     tokenLocation: unique(checked.tokenLocation as TokenLocation[] ?? DEFAULTS.tokenLocation),
     keySetup,
     // With a hook of its own and no store, there is nothing to write revocations to.
-    denylistStore: checked.denylistStore ?? (checked.tokenInDenylist === undefined ? createMemoryDenylist() : undefined)
+    denylistStore: checked.denylistStore ?? (checked.tokenInDenylist === undefined ? createMemoryDenylist() : undefined),
+    claimsMismatch: checked.claimsSchema === undefined ? undefined : compileClaimsSchema(checked.claimsSchema)
   }
   if (resolved.implicitRefreshThreshold !== false && !resolved.tokenLocation.includes('cookies')) {
     // Tokens in headers, the query or a body are kept by their clients: no cookie to renew.
@@ -143,8 +151,14 @@ function validate (options: LooseOptions, fromEnvironment: Set<OptionName>): voi
     }
     throw new ConfigError(`${name}${where} must be ${hintOf(name)}`)
   }
-  if (options.tokenInDenylist !== undefined && typeof options.tokenInDenylist !== 'function') {
-    throw new ConfigError('tokenInDenylist must be a function (claims, request) => boolean | Promise<boolean>')
+  for (const name of ['tokenInDenylist', 'userLookup'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new ConfigError(`${name} must be ${hintOf(name)}`)
+    }
+  }
+  if (RESERVED_CLAIMS.has(options.scopeClaim as string)) {
+    // The plugin writes that claim itself: scopes there would be overwritten, or read from a date.
+    throw new ConfigError(`scopeClaim cannot be the reserved claim "${options.scopeClaim as string}"`)
   }
   const store = options.denylistStore as Record<string, unknown> | undefined
   if (store !== undefined) {
@@ -160,10 +174,6 @@ function validate (options: LooseOptions, fromEnvironment: Set<OptionName>): voi
         `${STORE_METHODS.join(', ')} (see "Writing a store" in the README)`)
     }
   }
-}
-
-function unique<T> (items: T[]): T[] {
-  return [...new Set(items)]
 }
 
 function withoutUndefined<T extends object> (object: T): Partial<T> {

@@ -19,6 +19,9 @@ export type AuthJwtErrorCode =
   | 'FST_JWT_AUTH_CONFIG'
   | 'FST_JWT_AUTH_JWKS_FAILED'
   | 'FST_JWT_AUTH_TOKEN_REUSED'
+  | 'FST_JWT_AUTH_INSUFFICIENT_SCOPE'
+  | 'FST_JWT_AUTH_USER_NOT_FOUND'
+  | 'FST_JWT_AUTH_USER_LOOKUP_FAILED'
 
 // RFC 6750 §3: no token presented → a bare challenge; a token presented but
 // refused → error="invalid_token", so clients know to refresh or log in again.
@@ -42,12 +45,15 @@ export class AuthJwtError extends Error {
   readonly statusCode: number
   readonly headers?: Readonly<Record<string, string>>
 
-  constructor (code: AuthJwtErrorCode, statusCode: number, message: string, options?: ErrorOptions) {
+  constructor (code: AuthJwtErrorCode, statusCode: number, message: string, options?: ErrorOptions,
+    headers?: Readonly<Record<string, string>>) {
     super(message, options)
     this.name = new.target.name
     this.code = code
     this.statusCode = statusCode
-    if (statusCode === 401) {
+    if (headers !== undefined) {
+      this.headers = headers
+    } else if (statusCode === 401) {
       this.headers = code === 'FST_JWT_AUTH_MISSING_TOKEN' ? CHALLENGE_NO_TOKEN : CHALLENGE_BAD_TOKEN
     }
   }
@@ -142,6 +148,41 @@ export class DenylistError extends AuthJwtError {
 export class JwksError extends AuthJwtError {
   constructor (message: string, options?: ErrorOptions) {
     super('FST_JWT_AUTH_JWKS_FAILED', 500, message, options)
+  }
+}
+
+/**
+ * 403 `FST_JWT_AUTH_INSUFFICIENT_SCOPE`: a valid token without the scopes the
+ * route requires. The challenge names them (RFC 6750 §3.1), so that a client
+ * knows which scopes to ask its authorization server for.
+ */
+export class InsufficientScopeError extends AuthJwtError {
+  /** The scopes the route requires: all of them, or one when `any` was asked for. */
+  readonly requiredScopes: readonly string[]
+
+  constructor (requiredScopes: readonly string[]) {
+    // The scopes were checked when the guard was built: none holds a quote,
+    // a backslash or a space, so they cannot break out of the quoted string.
+    super('FST_JWT_AUTH_INSUFFICIENT_SCOPE', 403, 'Insufficient scope', undefined,
+      Object.freeze({ 'www-authenticate': `Bearer error="insufficient_scope", scope="${requiredScopes.join(' ')}"` }))
+    this.requiredScopes = requiredScopes
+  }
+}
+
+/** 401 `FST_JWT_AUTH_USER_NOT_FOUND`: `userLookup` found no user for a valid token (deleted, disabled). */
+export class UserNotFoundError extends AuthJwtError {
+  constructor () {
+    super('FST_JWT_AUTH_USER_NOT_FOUND', 401, 'User not found')
+  }
+}
+
+/**
+ * 500 `FST_JWT_AUTH_USER_LOOKUP_FAILED`: `userLookup` threw, rejected or did
+ * not answer in time, so nobody gets in; the cause is kept for the logs only.
+ */
+export class UserLookupError extends AuthJwtError {
+  constructor (message: string, options?: ErrorOptions) {
+    super('FST_JWT_AUTH_USER_LOOKUP_FAILED', 500, message, options)
   }
 }
 

@@ -1,7 +1,7 @@
 // The plugin's options: one TypeBox schema that types them, validates them,
 // holds their defaults and says how each one is read from an AUTHJWT_*
 // environment variable. Adding an option is adding its line here.
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
 import type { DenylistStore } from './denylist/store'
 import type { KeyOption } from './keys/key-set'
@@ -216,7 +216,16 @@ export const optionsSchema = Type.Object({
     option(Type.Union([wholeSeconds(), durationText(), Type.Literal(false)]), 'lifetime',
       'a non-negative whole number of seconds, a duration such as "5m", or false'),
     false)),
-  // Checked by hand in config.ts: TypeBox cannot describe a function's contract.
+  /** The claim holding a token's scopes (default `scope`): a space-separated string or a list of strings. */
+  scopeClaim: Type.Optional(withDefault(name(), 'scope')),
+  /** Seconds `userLookup` may take before the request fails closed with a 500 (default 5). */
+  userLookupTimeout: Type.Optional(withDefault(
+    option(Type.Integer({ minimum: 1 }), 'integer', 'a whole number of seconds, at least 1'), 5)),
+  // Checked by hand in config.ts and claims-schema.ts: TypeBox cannot describe a function's contract, nor
+  // tell a TypeBox schema from any object.
+  userLookup: Type.Optional(option(Type.Unknown(), 'none',
+    'a function (claims, request) => user | null | Promise<user | null>')),
+  claimsSchema: Type.Optional(option(Type.Unknown(), 'none', 'a TypeBox object schema of your claims')),
   tokenInDenylist: Type.Optional(option(Type.Unknown(), 'none', 'a function (claims, request) => boolean | Promise<boolean>')),
   denylistStore: Type.Optional(option(Type.Unknown(), 'none',
     'an object with async add, has, useRefreshToken and revokeSubject'))
@@ -226,6 +235,9 @@ export type OptionName = keyof typeof optionsSchema.properties
 
 /** The claims of a verified token. Extend `AuthJwtUserClaims` to type your own. */
 export interface AuthJwtUserClaims {}
+
+/** What `userLookup` finds for a token, in `request.authJwt.currentUser`. Extend it to type your own user. */
+export interface AuthJwtUser {}
 
 /** The registered and plugin claims of a verified token. */
 export interface JwtClaims {
@@ -254,6 +266,15 @@ export type AuthJwtClaims = JwtClaims & AuthJwtUserClaims & Record<string, unkno
  */
 export type TokenInDenylist = (claims: AuthJwtClaims, request: FastifyRequest) => boolean | Promise<boolean>
 
+/**
+ * Finds the user behind a verified token (`userLookup`): runs once per request
+ * on guards that pass with a token, after every other check. `null` or
+ * `undefined` refuses the request (401 `FST_JWT_AUTH_USER_NOT_FOUND`); a
+ * throw, a rejection or a timeout fails it (500 `FST_JWT_AUTH_USER_LOOKUP_FAILED`).
+ */
+export type UserLookup = (claims: AuthJwtClaims, request: FastifyRequest) =>
+  AuthJwtUser | null | undefined | Promise<AuthJwtUser | null | undefined>
+
 type SchemaOptions = Static<typeof optionsSchema>
 
 /**
@@ -267,7 +288,8 @@ type SchemaOptions = Static<typeof optionsSchema>
  * await app.register(fastifyJwtAuth, { secretKey: process.env.JWT_SECRET as string, accessTokenExpires: '15m' })
  */
 export interface FastifyJwtAuthOptions extends Omit<SchemaOptions,
-'secretKey' | 'privateKey' | 'publicKey' | 'keys' | 'tokenInDenylist' | 'denylistStore' | 'csrfMethods'> {
+'secretKey' | 'privateKey' | 'publicKey' | 'keys' | 'tokenInDenylist' | 'denylistStore' | 'csrfMethods' |
+'userLookup' | 'claimsSchema'> {
   /**
    * The HS* secret: at least the hash's size (32 bytes for HS256), or a
    * warning is emitted. A PEM key, certificate, JWK or DER key is refused.
@@ -295,6 +317,18 @@ export interface FastifyJwtAuthOptions extends Omit<SchemaOptions,
   tokenInDenylist?: TokenInDenylist
   /** Where revocations are kept (default: `createMemoryDenylist()`); used by `revokeToken` and the default lookup. */
   denylistStore?: DenylistStore
+  /**
+   * Finds the user behind a verified token, for `request.authJwt.currentUser`:
+   * `(claims, request) => user | null`, sync or async. `null` is a 401; a
+   * throw, rejection or timeout (`userLookupTimeout`) a 500.
+   */
+  userLookup?: UserLookup
+  /**
+   * A TypeBox object schema of your claims (not the reserved ones), compiled
+   * once: token creation refuses claims that do not match it (TypeError), and
+   * a verified token whose claims do not match it is a 401.
+   */
+  claimsSchema?: TObject
 }
 
 type OptionSchemas = typeof optionsSchema.properties
@@ -305,7 +339,7 @@ type DefaultedOption = { [K in OptionName]: OptionSchemas[K] extends { default: 
 // Resolved apart from the rest: the keys become a key setup, the hook and the
 // store keep their own types, and these two are always lists once resolved.
 type SpecialOption = 'secretKey' | 'privateKey' | 'publicKey' | 'keys' | 'tokenInDenylist' | 'denylistStore' |
-'decodeAlgorithms' | 'tokenLocation'
+'decodeAlgorithms' | 'tokenLocation' | 'userLookup' | 'claimsSchema'
 
 // Duration strings are turned into seconds while the options are resolved.
 type ResolvedValue<K extends OptionName> = Exclude<Static<OptionSchemas[K]>, DurationString>

@@ -5,8 +5,8 @@ import type { CookieHelpers } from './cookies'
 import { MissingTokenError } from './errors'
 import type { Authenticate } from './guards'
 import type { AuthJwt } from './instance-api'
-import type { AuthJwtClaims } from './options'
-import { kClaims, kRevokedHere, kToken, type RequestState } from './request-state'
+import type { AuthJwtClaims, AuthJwtUser } from './options'
+import { kClaims, kCurrentUser, kRevokedHere, kToken, type RequestState } from './request-state'
 import type { RefreshTokensOptions, RotateRefreshToken, TokenPair } from './sessions/refresh-rotation'
 import type { CreateAccessTokenOptions, CreateTokenOptions } from './token-factory'
 
@@ -85,6 +85,15 @@ export class RequestAuthJwt {
   /** The claims of the verified token; null until a check has passed. */
   getRawJwt (): AuthJwtClaims | null {
     return this.#request[kClaims]
+  }
+
+  /**
+   * What `userLookup` found for the verified token (type it by augmenting
+   * `AuthJwtUser`); null without `userLookup`, or until a check has passed
+   * with a token.
+   */
+  get currentUser (): AuthJwtUser | null {
+    return this.#request[kCurrentUser]
   }
 
   /** The `jti` of the given token, after verifying it; null when it has none. Throws as `decodeToken`. */

@@ -1,6 +1,6 @@
 // Where a guard leaves what it verified, on the request itself: symbols, so
 // that the plugin adds no names to the request beyond `authJwt`.
-import type { AuthJwtClaims, TokenLocation } from './options'
+import type { AuthJwtClaims, AuthJwtUser, TokenLocation } from './options'
 
 export const kClaims = Symbol('fastify-jwt-auth.claims')
 export const kToken = Symbol('fastify-jwt-auth.token')
@@ -9,6 +9,9 @@ export const kTokenLocation = Symbol('fastify-jwt-auth.tokenLocation')
 /** Set when this request revoked a token or logged its subject out: no cookie is renewed on its response. */
 export const kRevokedHere = Symbol('fastify-jwt-auth.revokedHere')
 export const kRequestAuthJwt = Symbol('fastify-jwt-auth.requestAuthJwt')
+/** What `userLookup` found, and the claims it was found for (a second guard on the same token looks up nobody). */
+export const kCurrentUser = Symbol('fastify-jwt-auth.currentUser')
+export const kUserClaims = Symbol('fastify-jwt-auth.userClaims')
 
 export interface RequestState {
   [kClaims]: AuthJwtClaims | null
@@ -16,4 +19,6 @@ export interface RequestState {
   [kTokenLocation]: TokenLocation | null
   [kRevokedHere]: boolean
   [kRequestAuthJwt]: unknown
+  [kCurrentUser]: AuthJwtUser | null
+  [kUserClaims]: AuthJwtClaims | null
 }

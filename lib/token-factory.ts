@@ -7,6 +7,8 @@ import type { AuthJwtConfig } from './config'
 import { ConfigError } from './errors'
 import type { KeySource } from './keys/key-source'
 import { isSubject, type Algorithm, type AuthJwtUserClaims, type TokenType } from './options'
+import { RESERVED_CLAIMS } from './reserved-claims'
+import { scopeClaimValue } from './scopes'
 import { newJti } from './token-identity'
 
 /** What `createRefreshToken` (and `createAccessToken`) take. */
@@ -21,8 +23,18 @@ export interface CreateTokenOptions {
   expiresTime?: number | false
   /** The token's `aud`; defaults to `decodeAudience`. */
   audience?: string | string[]
-  /** Your own claims (type them by augmenting `AuthJwtUserClaims`); the reserved ones are refused (TypeError). */
+  /**
+   * Your own claims (type them by augmenting `AuthJwtUserClaims`); the
+   * reserved ones are refused, and with `claimsSchema` claims that do not
+   * match it (TypeError).
+   */
   userClaims?: Partial<AuthJwtUserClaims> & Record<string, unknown>
+  /**
+   * Scopes written to the `scopeClaim` claim as a space-separated string, for
+   * `jwtScopesRequired`. On a refresh token they carry over to the tokens a
+   * rotation issues. No wildcards: each scope is compared exactly.
+   */
+  scopes?: readonly string[]
 }
 
 /** What `createAccessToken` takes. */
@@ -38,18 +50,6 @@ export interface CreateAccessTokenOptions extends CreateTokenOptions {
    * it when a reuse of one of its refresh tokens is detected.
    */
   family?: string
-}
-
-const RESERVED_CLAIMS = new Set(['sub', 'iat', 'nbf', 'jti', 'exp', 'type', 'fresh', 'csrf', 'iss', 'aud', 'fam'])
-
-/** The application's own claims among verified claims: what a token issued in its place carries over. */
-export function applicationClaimsOf (claims: Record<string, unknown>): Record<string, unknown> {
-  // Without a prototype: a claim named "__proto__" is copied as a claim.
-  const own: Record<string, unknown> = Object.create(null)
-  for (const [name, value] of Object.entries(claims)) {
-    if (!RESERVED_CLAIMS.has(name)) own[name] = value
-  }
-  return own
 }
 
 /** A token issued in place of another one (a rotation, a renewal): its family, jti and times are set. */
@@ -83,7 +83,7 @@ export function createTokenFactory (config: AuthJwtConfig, keySource: KeySource,
     if (options === null || typeof options !== 'object') {
       throw new TypeError('Token options must be an object with a subject')
     }
-    const { subject, algorithm, headers, expiresTime = lifetime, audience, userClaims } = options
+    const { subject, algorithm, headers, expiresTime = lifetime, audience, userClaims, scopes } = options
     const family = session !== undefined ? session.family : type === 'refresh' ? randomUUID() : options.family
     if (family !== undefined && (typeof family !== 'string' || family === '')) {
       throw new TypeError('family must be the fam of a refresh token: a non-empty string')
@@ -101,7 +101,7 @@ export function createTokenFactory (config: AuthJwtConfig, keySource: KeySource,
 
     const nowMs = session?.issuedAtMs ?? issueTime()
     const now = Math.floor(nowMs / 1000)
-    const claims: Record<string, unknown> = { ...userClaimsOf(userClaims) }
+    const claims = ownClaimsOf(userClaims, scopes)
     claims.sub = subject
     claims.iat = now
     claims.nbf = now
@@ -119,6 +119,22 @@ export function createTokenFactory (config: AuthJwtConfig, keySource: KeySource,
     const aud = audience ?? config.decodeAudience
     if (aud !== undefined) claims.aud = aud
     return sign(claims)
+  }
+
+  // The application's claims of the new token: userClaims and the scopes,
+  // checked against the claims schema as they will be written.
+  function ownClaimsOf (userClaims: unknown, scopes: unknown): Record<string, unknown> {
+    const claims: Record<string, unknown> = { ...checkedUserClaims(userClaims) }
+    if (scopes !== undefined) {
+      if (Object.hasOwn(claims, config.scopeClaim)) {
+        throw new TypeError(`scopes and userClaims.${config.scopeClaim} both set the scope claim: give one of them`)
+      }
+      const value = scopeClaimValue(scopes)
+      if (value !== undefined) claims[config.scopeClaim] = value
+    }
+    const mismatch = config.claimsMismatch?.(claims)
+    if (mismatch !== undefined) throw new TypeError(`userClaims do not match claimsSchema at ${mismatch}`)
+    return claims
   }
 
   return {
@@ -154,7 +170,7 @@ function checkAudience (audience: unknown): void {
   }
 }
 
-function userClaimsOf (userClaims: unknown): Record<string, unknown> {
+function checkedUserClaims (userClaims: unknown): Record<string, unknown> {
   if (userClaims === undefined) return {}
   if (!isPlainObject(userClaims)) throw new TypeError('userClaims must be a plain object')
   refuseToJson(userClaims, 'userClaims')

@@ -11,6 +11,7 @@ import { ClaimsCache, freezeClaims } from './claims-cache'
 import type { AuthJwtConfig } from './config'
 import { expiredTokenError, invalidTokenError, type JWTDecodeError } from './errors'
 import { KeyNotLoaded, type KeySource } from './keys/key-source'
+import { applicationClaimsOf } from './reserved-claims'
 import { markVerified } from './token-identity'
 import { isSubject, type AuthJwtClaims } from './options'
 
@@ -111,6 +112,7 @@ function createClaimsCheck (config: AuthJwtConfig): (claims: AuthJwtClaims, now:
   const leeway = config.decodeLeeway * 1000
   const audiences = config.decodeAudience === undefined ? undefined : [config.decodeAudience].flat()
   const issuer = config.decodeIssuer
+  const claimsMismatch = config.claimsMismatch
 
   return function checkClaims (claims, now) {
     requireClaim(claims, 'sub')
@@ -140,6 +142,10 @@ function createClaimsCheck (config: AuthJwtConfig): (claims: AuthJwtClaims, now:
     }
     if (claims.iat !== undefined && claims.iat * 1000 > now + leeway) {
       throw invalidTokenError('The token is not yet valid (iat)')
+    }
+    // Once per token: a token from the claims cache was checked when it was verified.
+    if (claimsMismatch !== undefined && claimsMismatch(applicationClaimsOf(claims)) !== undefined) {
+      throw invalidTokenError('Invalid claims')
     }
   }
 }

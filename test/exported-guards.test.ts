@@ -222,13 +222,14 @@ t.test('a caller passing its own callback, as @fastify/auth does', async t => {
 })
 
 // The plugin keeps its guards for the exported ones under a symbol, not a name.
-t.test('the plugin adds no public instance decorators beyond its five', async t => {
+t.test('the plugin adds no public instance decorators beyond its six', async t => {
   const bare = Fastify({ logger: false })
   t.teardown(() => bare.close())
   const withPlugin = await buildApp(t)
   await Promise.all([bare.ready(), withPlugin.ready()])
   const before = new Set(Object.getOwnPropertyNames(bare))
   const added = Object.getOwnPropertyNames(withPlugin).filter(name => !before.has(name)).sort()
-  t.same(added, ['authJwt', 'freshJwtRequired', 'jwtOptional', 'jwtRefreshTokenRequired', 'jwtRequired'],
-    'only the documented decorators have names')
+  t.same(added, [
+    'authJwt', 'freshJwtRequired', 'jwtOptional', 'jwtRefreshTokenRequired', 'jwtRequired', 'jwtScopesRequired'
+  ], 'only the documented decorators have names')
 })

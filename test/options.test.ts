@@ -82,7 +82,8 @@ t.test("each option's env kind fits its schema, so that a good variable gives a 
     t.ok(fits[schema.env]?.(schema), `${name}: env kind ${schema.env} fits its schema`)
   }
   t.same(options.filter(([, schema]) => schema.env === 'none').map(([name]) => name).sort(),
-    ['denylistStore', 'tokenInDenylist'], 'only the hook and the store cannot come from the environment')
+    ['claimsSchema', 'denylistStore', 'tokenInDenylist', 'userLookup'],
+    'only the functions, the store and the schema cannot come from the environment')
   t.same(options.filter(([, schema]) => schema.env === 'key').map(([name]) => name).sort(),
     ['privateKey', 'publicKey'], 'the PEM keys are the values whose escaped newlines are restored')
 })

@@ -2,6 +2,7 @@
 import type { preHandlerHookHandler } from 'fastify'
 import type { AuthJwt } from '../lib/instance-api'
 import type { RequestAuthJwt } from '../lib/request-auth-jwt'
+import type { ScopesRequiredOptions } from '../lib/scopes'
 
 /**
  * The decorators the plugin adds to the Fastify instance. The guards among
@@ -20,6 +21,12 @@ export interface AuthJwtInstanceDecorators {
   jwtRefreshTokenRequired: preHandlerHookHandler
   /** preHandler: an access token that is fresh now. */
   freshJwtRequired: preHandlerHookHandler
+  /**
+   * A preHandler: `jwtRequired`'s checks, then the scopes of the token's
+   * `scopeClaim` (all of them, or one with `{ any: true }`); otherwise 403
+   * `FST_JWT_AUTH_INSUFFICIENT_SCOPE`.
+   */
+  jwtScopesRequired: (scopes: readonly string[], options?: ScopesRequiredOptions) => preHandlerHookHandler
   authJwt: AuthJwt
 }
 

@@ -4,6 +4,7 @@
 // longer holds, or an @ts-expect-error that no longer finds its error. How the
 // packed package types in each module setup is test/e2e/package.test.ts's part.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type preHandlerHookHandler } from 'fastify'
+import { Type, type Static } from '@sinclair/typebox'
 import { expectTypeOf } from 'expect-type'
 import { Cluster, Redis } from 'ioredis'
 import fastifyJwtAuth, {
@@ -16,7 +17,11 @@ import fastifyJwtAuth, {
   JwksError,
   tokenIdentity,
   TokenReusedError,
+  InsufficientScopeError,
+  UserLookupError,
+  UserNotFoundError,
   freshJwtRequired,
+  jwtScopesRequired,
   jwtOptional,
   jwtRefreshTokenRequired,
   jwtRequired,
@@ -29,14 +34,24 @@ import fastifyJwtAuth, {
   type KeyOption,
   type RefreshTokenUse,
   type RefreshTokenUseResult,
-  type TokenIdentity
+  type TokenIdentity,
+  type UserLookup
 } from 'fastify-jwt-auth'
 import requiredPlugin = require('fastify-jwt-auth')
 
 // Users type their own claims by augmenting the module.
+// A claims schema types the claims it checks: the same schema, once.
+const ClaimsSchema = Type.Object({
+  role: Type.Optional(Type.Union([Type.Literal('admin'), Type.Literal('user')])),
+  scope: Type.Optional(Type.String())
+})
+
+// Users type their own claims, and what userLookup finds, by augmenting the module.
 declare module 'fastify-jwt-auth' {
-  interface AuthJwtUserClaims {
-    role?: 'admin' | 'user'
+  interface AuthJwtUserClaims extends Static<typeof ClaimsSchema> {}
+  interface AuthJwtUser {
+    id: string
+    email: string
   }
 }
 
@@ -167,3 +182,38 @@ expectTypeOf(jwtRequired).toExtend<CallbackCaller>()
 // Errors
 expectTypeOf(new DenylistError('x')).toMatchTypeOf<AuthJwtError>()
 expectTypeOf(new ConfigError('x').code).toEqualTypeOf<import('fastify-jwt-auth').AuthJwtErrorCode>()
+
+// Integrations
+app.register(fastifyJwtAuth, {
+  secretKey: 'x',
+  claimsSchema: ClaimsSchema,
+  scopeClaim: 'scp',
+  userLookupTimeout: 2,
+  userLookup: async (claims, request) => {
+    expectTypeOf(claims.role).toEqualTypeOf<'admin' | 'user' | undefined>()
+    expectTypeOf(request.url).toBeString()
+    return claims.sub === 'gone' ? null : { id: String(claims.sub), email: 'a@example.com' }
+  }
+})
+// @ts-expect-error a lookup must find an AuthJwtUser
+app.register(fastifyJwtAuth, { userLookup: () => ({ id: 1 }) })
+// @ts-expect-error the claims schema is a TypeBox object schema
+app.register(fastifyJwtAuth, { claimsSchema: Type.String() })
+expectTypeOf<UserLookup>().returns.toEqualTypeOf<
+{ id: string, email: string } | null | undefined | Promise<{ id: string, email: string } | null | undefined>
+>()
+expectTypeOf(app.jwtScopesRequired(['posts:read'])).toEqualTypeOf<preHandlerHookHandler>()
+expectTypeOf(jwtScopesRequired(['a', 'b'], { any: true })).toEqualTypeOf<preHandlerHookHandler>()
+// @ts-expect-error any is a boolean
+app.jwtScopesRequired(['a'], { any: 'yes' })
+// @ts-expect-error scopes are a list
+jwtScopesRequired('a b')
+expectTypeOf(app.authJwt.createAccessToken({ subject: 'a', scopes: ['read', 'write'] })).toBeString()
+expectTypeOf(app.authJwt.createRefreshToken({ subject: 'a', scopes: [] })).toBeString()
+app.get('/user', { preHandler: jwtScopesRequired(['read']) }, async request => {
+  expectTypeOf(request.authJwt.currentUser).toEqualTypeOf<{ id: string, email: string } | null>()
+  return request.authJwt.currentUser?.email
+})
+expectTypeOf(new InsufficientScopeError(['a']).requiredScopes).toEqualTypeOf<readonly string[]>()
+expectTypeOf(new UserNotFoundError()).toMatchTypeOf<AuthJwtError>()
+expectTypeOf(new UserLookupError('x').code).toEqualTypeOf<AuthJwtErrorCode>()

@@ -38,6 +38,7 @@ declare namespace fastifyJwtAuth {
   export import CSRFError = api.CSRFError
   export import DenylistError = api.DenylistError
   export import FreshTokenRequired = api.FreshTokenRequired
+  export import InsufficientScopeError = api.InsufficientScopeError
   export import InvalidHeaderError = api.InvalidHeaderError
   export import JwksError = api.JwksError
   export import JWTDecodeError = api.JWTDecodeError
@@ -45,12 +46,15 @@ declare namespace fastifyJwtAuth {
   export import RefreshTokenRequired = api.RefreshTokenRequired
   export import RevokedTokenError = api.RevokedTokenError
   export import TokenReusedError = api.TokenReusedError
+  export import UserLookupError = api.UserLookupError
+  export import UserNotFoundError = api.UserNotFoundError
   export import createMemoryDenylist = api.createMemoryDenylist
   export import createRedisDenylist = api.createRedisDenylist
   export import freshJwtRequired = api.freshJwtRequired
   export import jwtOptional = api.jwtOptional
   export import jwtRefreshTokenRequired = api.jwtRefreshTokenRequired
   export import jwtRequired = api.jwtRequired
+  export import jwtScopesRequired = api.jwtScopesRequired
   export import tokenIdentity = api.tokenIdentity
 
   // Users augment this interface (`declare module 'fastify-jwt-auth'`) to
@@ -58,6 +62,7 @@ declare namespace fastifyJwtAuth {
   // add reaches every type that uses it. index.ts exports it type-only, which
   // an import alias cannot follow, hence the module it is declared in.
   export import AuthJwtUserClaims = options.AuthJwtUserClaims
+  export import AuthJwtUser = options.AuthJwtUser
 
   // Types exported type-only by index.ts.
   export type Algorithm = api.Algorithm
@@ -81,11 +86,13 @@ declare namespace fastifyJwtAuth {
   export type RefreshTokenUseResult = api.RefreshTokenUseResult
   export type RequestAuthJwt = api.RequestAuthJwt
   export type SameSite = api.SameSite
+  export type ScopesRequiredOptions = api.ScopesRequiredOptions
   export type TokenIdentity = api.TokenIdentity
   export type TokenInDenylist = api.TokenInDenylist
   export type TokenLocation = api.TokenLocation
   export type TokenPair = api.TokenPair
   export type TokenType = api.TokenType
+  export type UserLookup = api.UserLookup
 }
 
 export = fastifyJwtAuth

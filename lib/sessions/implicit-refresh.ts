@@ -11,7 +11,8 @@ import type { AuthJwtConfig } from '../config'
 import type { CookieHelpers } from '../cookies'
 import type { CheckDenylist } from '../denylist/check'
 import { kClaims, kRevokedHere, kTokenLocation, type RequestState } from '../request-state'
-import { applicationClaimsOf, type TokenFactory } from '../token-factory'
+import { applicationClaimsOf } from '../reserved-claims'
+import type { TokenFactory } from '../token-factory'
 import type { IssueClock } from '../token-identity'
 
 export function createImplicitRefresh (

@@ -10,7 +10,8 @@ import type { DenylistStore, RefreshTokenUseResult } from '../denylist/store'
 import type { StoreCall } from '../denylist/store-call'
 import { ConfigError, DenylistError, RefreshTokenRequired, RevokedTokenError, TokenReusedError } from '../errors'
 import type { AuthJwtClaims, AuthJwtUserClaims } from '../options'
-import { applicationClaimsOf, type TokenFactory } from '../token-factory'
+import { applicationClaimsOf } from '../reserved-claims'
+import type { TokenFactory } from '../token-factory'
 import { newJti, type IssueClock } from '../token-identity'
 
 /** A rotation's new tokens. */
@@ -28,6 +29,11 @@ export interface RefreshTokensOptions {
    * refresh token (say, a role that has changed since the login).
    */
   userClaims?: Partial<AuthJwtUserClaims> & Record<string, unknown>
+  /**
+   * The scopes of the new tokens (`scopeClaim`); by default, those of the
+   * presented refresh token, also when `userClaims` is given.
+   */
+  scopes?: readonly string[]
 }
 
 export type RotateRefreshToken = (claims: AuthJwtClaims | null, request: FastifyRequest, options?: RefreshTokensOptions) =>
@@ -61,6 +67,22 @@ export function createRefreshRotation (config: AuthJwtConfig, parts: RotationPar
     return config.denylistStore
   }
 
+  // The new pair's own claims: the presented token's, or those given. The
+  // scopes carry over unless new ones are given: new user claims (a changed
+  // role) must not silently take away what the login granted.
+  function newUserClaims (claims: AuthJwtClaims, options: RefreshTokensOptions): Record<string, unknown> {
+    const carried = applicationClaimsOf(claims)
+    const scopeClaim = config.scopeClaim
+    if (options.scopes !== undefined) {
+      if (options.userClaims !== undefined) return options.userClaims
+      delete carried[scopeClaim]
+      return carried
+    }
+    if (options.userClaims === undefined) return carried
+    if (Object.hasOwn(options.userClaims, scopeClaim) || !Object.hasOwn(carried, scopeClaim)) return options.userClaims
+    return { ...options.userClaims, [scopeClaim]: carried[scopeClaim] }
+  }
+
   return async function rotate (claims, request, options = {}) {
     const store = rotationStore()
     if (claims === null) throw new RefreshTokenRequired()
@@ -75,7 +97,8 @@ export function createRefreshRotation (config: AuthJwtConfig, parts: RotationPar
     const tokenOptions = {
       subject: claims.sub,
       audience: claims.aud,
-      userClaims: options.userClaims ?? applicationClaimsOf(claims)
+      userClaims: newUserClaims(claims, options),
+      scopes: options.scopes
     }
     const session = { family, expiresAt: claims.exp, issuedAtMs }
     // Signed before the store marks the token used: options that cannot make

@@ -8,6 +8,13 @@ import type { FastifyInstance } from 'fastify'
 import { bearer, buildApp } from '../helpers/app'
 import { expectAuthError } from '../helpers/auth-error'
 
+// @fastify/cors reads `config.cors` on a route but does not declare it.
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    cors?: boolean
+  }
+}
+
 const ALLOWED = 'http://app.example'
 
 /** An API with @fastify/cors and a guarded route answering every method, OPTIONS included. */

@@ -24,10 +24,15 @@ const STATUS: Record<AuthJwtErrorCode, number> = {
   FST_JWT_AUTH_DENYLIST_FAILED: 500,
   FST_JWT_AUTH_CONFIG: 500,
   FST_JWT_AUTH_JWKS_FAILED: 500,
-  FST_JWT_AUTH_TOKEN_REUSED: 401
+  FST_JWT_AUTH_TOKEN_REUSED: 401,
+  FST_JWT_AUTH_INSUFFICIENT_SCOPE: 403,
+  FST_JWT_AUTH_USER_NOT_FOUND: 401,
+  FST_JWT_AUTH_USER_LOOKUP_FAILED: 500
 }
 
-const ERROR_NAMES: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 500: 'Internal Server Error' }
+const ERROR_NAMES: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 500: 'Internal Server Error'
+}
 
 /**
  * Asserts that `response` is the plugin's `code` error, in Fastify's shape
@@ -39,7 +44,12 @@ export function expectAuthError (
   t: Test,
   response: Response,
   code: AuthJwtErrorCode,
-  { message, what = code }: { message?: string | RegExp, what?: string } = {}
+  { message, what = code, challenge: expectedChallenge }: {
+    message?: string | RegExp
+    what?: string
+    /** The WWW-Authenticate a 403 carries (a 401's is known from its code). */
+    challenge?: string
+  } = {}
 ): void {
   const status = STATUS[code]
   t.equal(response.statusCode, status, `${what}: status ${status}`)
@@ -51,7 +61,7 @@ export function expectAuthError (
   if (typeof message === 'string') t.equal(body.message, message, `${what}: message`)
   if (message instanceof RegExp) t.match(body.message, message, `${what}: message`)
   const challenge = status !== 401
-    ? undefined
+    ? expectedChallenge
     : code === 'FST_JWT_AUTH_MISSING_TOKEN' ? 'Bearer' : 'Bearer error="invalid_token"'
   t.equal(response.headers['www-authenticate'], challenge, `${what}: WWW-Authenticate ${challenge ?? 'absent'}`)
 }

@@ -1,0 +1,57 @@
+// `userLookup`: the user behind a verified token, found once per request and
+// kept for `request.authJwt.currentUser`. It runs last, once every other
+// check has passed, so a revoked or under-scoped token never costs a
+// database call. It fails closed like the denylist: a throw, a rejection or
+// no answer in time is a 500 and nobody gets in; a lookup that finds nobody
+// (a deleted or disabled account) refuses the token with a 401.
+import type { FastifyRequest } from 'fastify'
+import type { WithDeadline } from './denylist/deadlines'
+import { UserLookupError, UserNotFoundError } from './errors'
+import type { AuthJwtClaims, AuthJwtUser, UserLookup } from './options'
+import { kCurrentUser, kUserClaims, type RequestState } from './request-state'
+
+/** Looks the user up unless it was found for these claims already; a promise only when the lookup is async. */
+export type LookUpUser = (claims: AuthJwtClaims, request: FastifyRequest) => Promise<void> | undefined
+
+export function createUserLookup (userLookup: UserLookup, timeoutSeconds: number, withDeadline: WithDeadline): LookUpUser {
+  const timeout = timeoutSeconds * 1000
+  // A fixed text: the 500 reaches clients, and the limit is the server's business.
+  const timeoutError = () => new UserLookupError('The user lookup did not answer in time')
+
+  return function lookUpUser (claims, request) {
+    const state = request as FastifyRequest & RequestState
+    // Two guards on one route, or a guard and a check in the handler, verify
+    // the same token to the same claims object: one lookup serves both.
+    if (state[kUserClaims] === claims) return undefined
+    let answer: ReturnType<UserLookup>
+    try {
+      answer = userLookup(claims, request)
+    } catch (error) {
+      throw lookupFailed(error)
+    }
+    if (!isThenable(answer)) {
+      keepUser(state, claims, answer)
+      return undefined
+    }
+    return withDeadline(Promise.resolve(answer), timeout, timeoutError)
+      .then(user => keepUser(state, claims, user), error => { throw lookupFailed(error) })
+  }
+}
+
+function keepUser (state: RequestState, claims: AuthJwtClaims, user: FoundUser): void {
+  if (user === null || user === undefined) throw new UserNotFoundError()
+  state[kCurrentUser] = user
+  state[kUserClaims] = claims
+}
+
+type FoundUser = AuthJwtUser | null | undefined
+
+function isThenable (value: FoundUser | Promise<FoundUser>): value is Promise<FoundUser> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
+}
+
+function lookupFailed (error: unknown): Error {
+  // Our own refusal passes through; a timeout is already a UserLookupError.
+  if (error instanceof UserNotFoundError || error instanceof UserLookupError) return error
+  return new UserLookupError('The user lookup failed', { cause: error })
+}
