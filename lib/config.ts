@@ -140,6 +140,11 @@ function normalize (options: LooseOptions): void {
   if (typeof options.tokenLocation === 'string') options.tokenLocation = [options.tokenLocation]
 }
 
+// Names an object of claims cannot carry as plain data: assigning `__proto__`
+// replaces its prototype, and a `toJSON` member replaces the whole payload
+// when the token is signed.
+const UNWRITABLE_CLAIMS = new Set(['__proto__', 'toJSON'])
+
 function validate (options: LooseOptions, fromEnvironment: Set<OptionName>): void {
   const error = Value.Errors(optionsSchema, options).First()
   if (error !== undefined) {
@@ -159,6 +164,9 @@ function validate (options: LooseOptions, fromEnvironment: Set<OptionName>): voi
   if (RESERVED_CLAIMS.has(options.scopeClaim as string)) {
     // The plugin writes that claim itself: scopes there would be overwritten, or read from a date.
     throw new ConfigError(`scopeClaim cannot be the reserved claim "${options.scopeClaim as string}"`)
+  }
+  if (UNWRITABLE_CLAIMS.has(options.scopeClaim as string)) {
+    throw new ConfigError(`scopeClaim cannot be "${options.scopeClaim as string}": a claims object cannot hold it as a claim`)
   }
   const store = options.denylistStore as Record<string, unknown> | undefined
   if (store !== undefined) {

@@ -2,6 +2,7 @@
 // error handler answers them as { statusCode, code, error, message } and sends
 // `headers` along (WWW-Authenticate on 401s, RFC 6750). Messages are fixed
 // strings: none of them ever contains a token, a secret or a key.
+import { isScopeToken } from './scope-token'
 
 /** Every `code` the plugin's errors carry; each maps to one status (see the classes). */
 export type AuthJwtErrorCode =
@@ -161,11 +162,13 @@ export class InsufficientScopeError extends AuthJwtError {
   readonly requiredScopes: readonly string[]
 
   constructor (requiredScopes: readonly string[]) {
-    // The scopes were checked when the guard was built: none holds a quote,
-    // a backslash or a space, so they cannot break out of the quoted string.
+    // Only scope tokens reach the header: none holds a quote, a backslash or
+    // a space, so none can break out of the quoted string. The guards pass
+    // checked scopes; an application constructing the error may not.
+    const scopes = Array.isArray(requiredScopes) ? requiredScopes.filter(isScopeToken) : []
     super('FST_JWT_AUTH_INSUFFICIENT_SCOPE', 403, 'Insufficient scope', undefined,
-      Object.freeze({ 'www-authenticate': `Bearer error="insufficient_scope", scope="${requiredScopes.join(' ')}"` }))
-    this.requiredScopes = requiredScopes
+      Object.freeze({ 'www-authenticate': `Bearer error="insufficient_scope", scope="${scopes.join(' ')}"` }))
+    this.requiredScopes = Object.freeze(scopes)
   }
 }
 

@@ -219,8 +219,9 @@ export const optionsSchema = Type.Object({
   /** The claim holding a token's scopes (default `scope`): a space-separated string or a list of strings. */
   scopeClaim: Type.Optional(withDefault(name(), 'scope')),
   /** Seconds `userLookup` may take before the request fails closed with a 500 (default 5). */
+  // At most a minute: a hung lookup holds its request that long.
   userLookupTimeout: Type.Optional(withDefault(
-    option(Type.Integer({ minimum: 1 }), 'integer', 'a whole number of seconds, at least 1'), 5)),
+    option(Type.Integer({ minimum: 1, maximum: 60 }), 'integer', 'a whole number of seconds from 1 to 60'), 5)),
   // Checked by hand in config.ts and claims-schema.ts: TypeBox cannot describe a function's contract, nor
   // tell a TypeBox schema from any object.
   userLookup: Type.Optional(option(Type.Unknown(), 'none',
@@ -268,12 +269,15 @@ export type TokenInDenylist = (claims: AuthJwtClaims, request: FastifyRequest) =
 
 /**
  * Finds the user behind a verified token (`userLookup`): runs once per request
- * on guards that pass with a token, after every other check. `null` or
- * `undefined` refuses the request (401 `FST_JWT_AUTH_USER_NOT_FOUND`); a
- * throw, a rejection or a timeout fails it (500 `FST_JWT_AUTH_USER_LOOKUP_FAILED`).
+ * on guards that pass with a token, after every other check. `null`,
+ * `undefined` or `false` refuses the request (401 `FST_JWT_AUTH_USER_NOT_FOUND`);
+ * a throw, a rejection, a timeout or an answer that is no object fails it
+ * (500 `FST_JWT_AUTH_USER_LOOKUP_FAILED`).
  */
-export type UserLookup = (claims: AuthJwtClaims, request: FastifyRequest) =>
-  AuthJwtUser | null | undefined | Promise<AuthJwtUser | null | undefined>
+export type UserLookup = (claims: AuthJwtClaims, request: FastifyRequest) => FoundUser | Promise<FoundUser>
+
+/** What a user lookup answers: a user object, or `null`, `undefined` or `false` for nobody. */
+type FoundUser = (AuthJwtUser & object) | null | undefined | false
 
 type SchemaOptions = Static<typeof optionsSchema>
 

@@ -3,6 +3,7 @@
 // or as a list of strings (`scp`), so both are read; the plugin writes the
 // string form. Scopes are compared exactly: no wildcards, no hierarchy.
 import { InsufficientScopeError } from './errors'
+import { copyScopeList } from './scope-token'
 import type { AuthJwtClaims } from './options'
 
 /** What a scope guard requires: every scope, or one of them with `any`. */
@@ -17,26 +18,12 @@ export interface ScopesRequiredOptions {
   any?: boolean
 }
 
-// RFC 6749 §3.3 scope-token: printable ASCII but space, `"` and `\`. Scopes
-// go into the WWW-Authenticate challenge as a quoted string, which these
-// characters could not break.
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
-
-function isScopeList (value: unknown): value is string[] {
-  if (!Array.isArray(value)) return false
-  // By index: every() skips the holes of a sparse list, which would pass as scopes.
-  for (let index = 0; index < value.length; index++) {
-    const scope: unknown = value[index]
-    if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) return false
-  }
-  return true
-}
-
 const SCOPE = 'each made of printable ASCII characters other than space, " and \\'
 
 /** The checked, frozen requirement of a scope guard; a TypeError for bad arguments, when the route is declared. */
 export function scopeRequirement (scopes: unknown, options: unknown = {}): ScopeRequirement {
-  if (!isScopeList(scopes) || scopes.length === 0) {
+  const list = copyScopeList(scopes)
+  if (list === undefined || list.length === 0) {
     throw new TypeError(`jwtScopesRequired: scopes must be a non-empty list of scopes, ${SCOPE}`)
   }
   if (options === null || typeof options !== 'object' || Array.isArray(options) ||
@@ -45,9 +32,9 @@ export function scopeRequirement (scopes: unknown, options: unknown = {}): Scope
   }
   // An own member only: an `any` inherited from a polluted Object.prototype
   // would turn "all of them" into "one of them".
-  const any = Object.hasOwn(options, 'any') ? (options as ScopesRequiredOptions).any : false
+  const any = Object.hasOwn(options, 'any') ? (options as ScopesRequiredOptions).any ?? false : false
   if (typeof any !== 'boolean') throw new TypeError('jwtScopesRequired: options.any must be true or false')
-  return Object.freeze({ scopes: Object.freeze([...new Set(scopes)]), any })
+  return Object.freeze({ scopes: Object.freeze([...new Set(list)]), any })
 }
 
 /** The scopes a claim value grants: none when it is neither a string nor a list of strings. */
@@ -72,6 +59,7 @@ export function checkScopes (claims: AuthJwtClaims, scopeClaim: string, requirem
  * empty list (no claim, no scope). A TypeError for a bad list.
  */
 export function scopeClaimValue (scopes: unknown): string | undefined {
-  if (!isScopeList(scopes)) throw new TypeError(`scopes must be a list of scopes, ${SCOPE}`)
-  return scopes.length === 0 ? undefined : [...new Set(scopes)].join(' ')
+  const list = copyScopeList(scopes)
+  if (list === undefined) throw new TypeError(`scopes must be a list of scopes, ${SCOPE}`)
+  return list.length === 0 ? undefined : [...new Set(list)].join(' ')
 }

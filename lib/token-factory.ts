@@ -83,8 +83,11 @@ export function createTokenFactory (config: AuthJwtConfig, keySource: KeySource,
     if (options === null || typeof options !== 'object') {
       throw new TypeError('Token options must be an object with a subject')
     }
-    const { subject, algorithm, headers, expiresTime = lifetime, audience, userClaims, scopes } = options
-    const family = session !== undefined ? session.family : type === 'refresh' ? randomUUID() : options.family
+    // Own options only: an option inherited from a polluted Object.prototype
+    // (scopes, headers, an audience) must not end up in the token.
+    const own: CreateAccessTokenOptions = Object.assign(Object.create(null), options)
+    const { subject, algorithm, headers, expiresTime = lifetime, audience, userClaims, scopes } = own
+    const family = session !== undefined ? session.family : type === 'refresh' ? randomUUID() : own.family
     if (family !== undefined && (typeof family !== 'string' || family === '')) {
       throw new TypeError('family must be the fam of a refresh token: a non-empty string')
     }
@@ -113,7 +116,7 @@ export function createTokenFactory (config: AuthJwtConfig, keySource: KeySource,
     if (exp !== undefined || end !== undefined) claims.exp = Math.min(exp ?? Infinity, end ?? Infinity)
     claims.type = type
     if (family !== undefined) claims.fam = family
-    if (type === 'access') claims.fresh = freshClaim(options.fresh, now)
+    if (type === 'access') claims.fresh = freshClaim(own.fresh, now)
     if (withCsrf) claims.csrf = randomUUID()
     if (config.encodeIssuer !== undefined) claims.iss = config.encodeIssuer
     const aud = audience ?? config.decodeAudience
@@ -132,8 +135,12 @@ export function createTokenFactory (config: AuthJwtConfig, keySource: KeySource,
       const value = scopeClaimValue(scopes)
       if (value !== undefined) claims[config.scopeClaim] = value
     }
-    const mismatch = config.claimsMismatch?.(claims)
-    if (mismatch !== undefined) throw new TypeError(`userClaims do not match claimsSchema at ${mismatch}`)
+    if (config.claimsMismatch !== undefined) {
+      // Checked as they will be signed, and read back when verified: a Date
+      // becomes a string, an undefined member disappears.
+      const mismatch = config.claimsMismatch(JSON.parse(JSON.stringify(claims)) as Record<string, unknown>)
+      if (mismatch !== undefined) throw new TypeError(`userClaims do not match claimsSchema at ${mismatch}`)
+    }
     return claims
   }
 

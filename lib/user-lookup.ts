@@ -23,31 +23,40 @@ export function createUserLookup (userLookup: UserLookup, timeoutSeconds: number
     // Two guards on one route, or a guard and a check in the handler, verify
     // the same token to the same claims object: one lookup serves both.
     if (state[kUserClaims] === claims) return undefined
-    let answer: ReturnType<UserLookup>
+    let pending: Promise<FoundUser>
     try {
-      answer = userLookup(claims, request)
+      const answer = userLookup(claims, request)
+      // Inside the try: reading `then` may throw (a proxy, a getter), and
+      // what it throws must be logged, never sent.
+      if (!isThenable(answer)) {
+        keepUser(state, claims, answer)
+        return undefined
+      }
+      pending = Promise.resolve(answer)
     } catch (error) {
       throw lookupFailed(error)
     }
-    if (!isThenable(answer)) {
-      keepUser(state, claims, answer)
-      return undefined
-    }
-    return withDeadline(Promise.resolve(answer), timeout, timeoutError)
+    return withDeadline(pending, timeout, timeoutError)
       .then(user => keepUser(state, claims, user), error => { throw lookupFailed(error) })
   }
 }
 
-function keepUser (state: RequestState, claims: AuthJwtClaims, user: FoundUser): void {
-  if (user === null || user === undefined) throw new UserNotFoundError()
-  state[kCurrentUser] = user
-  state[kUserClaims] = claims
-}
-
-type FoundUser = AuthJwtUser | null | undefined
+type FoundUser = AuthJwtUser | null | undefined | false
 
 function isThenable (value: FoundUser | Promise<FoundUser>): value is Promise<FoundUser> {
   return typeof (value as { then?: unknown } | null)?.then === 'function'
+}
+
+// Fails closed on anything but a user object: `false` (from `account &&
+// account.enabled && account`) means nobody, like null; 0, '' or a string
+// is no user the plugin can vouch for.
+function keepUser (state: RequestState, claims: AuthJwtClaims, user: FoundUser): void {
+  if (user === null || user === undefined || user === false) throw new UserNotFoundError()
+  if (typeof user !== 'object' && typeof user !== 'function') {
+    throw new UserLookupError('The user lookup answered neither a user object nor null')
+  }
+  state[kCurrentUser] = user
+  state[kUserClaims] = claims
 }
 
 function lookupFailed (error: unknown): Error {

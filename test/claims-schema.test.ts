@@ -334,3 +334,18 @@ t.test('formats: one TypeBox does not know fails the registration; one that thro
   t.equal((await me(app, app.authJwt.createAccessToken({ subject: 'bob', userClaims: { mail: 'bob@example.com' } }))).statusCode,
     200, 'a value the format accepts passes')
 })
+
+t.test('creation checks the claims as they will be signed: after JSON', async t => {
+  const app = await schemaApp(t, Type.Object({ at: Type.String(), note: Type.Optional(Type.String()) }))
+  const token = app.authJwt.createAccessToken({ subject: 'alice', userClaims: { at: new Date(0), note: undefined } })
+  t.equal(peek(token).payload.at, '1970-01-01T00:00:00.000Z', 'a Date is signed as its string, which the schema allows')
+  t.equal((await me(app, token)).statusCode, 200, 'and the token verifies')
+
+  const dated = await schemaApp(t, Type.Object({ at: Type.Date() }))
+  t.throws(() => dated.authJwt.createAccessToken({ subject: 'alice', userClaims: { at: new Date(0) } }),
+    { constructor: TypeError, message: /^userClaims do not match claimsSchema at \/at: / },
+    'a schema that wants a Date refuses it: the token would carry a string, and never verify')
+  const bytes = await schemaApp(t, Type.Object({ key: Type.Uint8Array() }))
+  t.throws(() => bytes.authJwt.createAccessToken({ subject: 'alice', userClaims: { key: new Uint8Array([1]) } }),
+    { constructor: TypeError, message: /^userClaims do not match claimsSchema at \/key: / }, 'nor bytes, which JSON writes as an object')
+})

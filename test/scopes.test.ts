@@ -561,3 +561,50 @@ t.test('a rotation keeps the scopes when it is given new user claims, and replac
   const { accessToken } = response.json() as { accessToken: string }
   t.notOk('scope' in app.authJwt.decodeToken(accessToken), 'no scopes before, new user claims: still none')
 })
+
+t.test('options inherited from a polluted Object.prototype are not written into tokens', async t => {
+  const app = await scopedApp(t, { denylistEnabled: true })
+  app.post('/refresh', { preHandler: app.jwtRefreshTokenRequired }, async request => request.authJwt.refreshTokens())
+  const prototype = Object.prototype as Record<string, unknown>
+  const polluted = { scopes: ['posts:read'], audience: 'evil', headers: { kid: 'evil' }, fresh: true, userClaims: { role: 'admin' } }
+  let access: string
+  let rotated: string
+  const refresh = app.authJwt.createRefreshToken({ subject: 'alice' })
+  try {
+    Object.assign(prototype, polluted)
+    access = app.authJwt.createAccessToken({ subject: 'alice' })
+    rotated = (await app.inject({ method: 'POST', url: '/refresh', headers: bearer(refresh), payload: {} })).json().accessToken
+  } finally {
+    for (const name of Object.keys(polluted)) delete prototype[name]
+  }
+  for (const [what, token] of [['a new token', access], ['a rotated token', rotated]] as const) {
+    const { header, payload } = peek(token)
+    t.notOk(Object.hasOwn(payload, 'scope'), `${what}: no scope from the prototype`)
+    t.notOk(Object.hasOwn(payload, 'aud') || Object.hasOwn(payload, 'role'), `${what}: no audience or claim from the prototype`)
+    t.equal(payload.fresh, false, `${what}: not fresh`)
+    t.notOk(Object.hasOwn(header, 'kid'), `${what}: no header from the prototype`)
+    expectAuthError(t, await get(app, '/read', token), 'FST_JWT_AUTH_INSUFFICIENT_SCOPE',
+      { what: `${what} does not pass a scope guard`, challenge: challengeFor('posts:read') })
+  }
+})
+
+t.test('scopeClaim cannot be a name a claims object cannot hold', async t => {
+  for (const name of ['__proto__', 'toJSON']) {
+    await expectRegistrationError(t, { secretKey: SECRET, scopeClaim: name },
+      `scopeClaim cannot be "${name}": a claims object cannot hold it as a claim`, `scopeClaim ${name}`)
+  }
+})
+
+t.test('scope lists are copied by index before they are checked', async t => {
+  // A list whose iterator yields something else than its members.
+  const crafted = ['read']
+  Object.defineProperty(crafted, Symbol.iterator, { value: function * () { yield 'read", error_uri="https://evil.example' } })
+  t.same(scopeRequirement(crafted).scopes, ['read'], 'the requirement holds the checked members')
+  t.equal(scopeClaimValue(crafted), 'read', 'the claim value too')
+  const error = new InsufficientScopeError(['read', 'x" , error_uri="https://evil.example', 'a b', 'ok:scope'])
+  t.equal(error.headers?.['www-authenticate'], 'Bearer error="insufficient_scope", scope="read ok:scope"',
+    'an error built by hand puts only scope tokens in its challenge')
+  t.same(error.requiredScopes, ['read', 'ok:scope'], 'and keeps only those')
+  t.same(new InsufficientScopeError('admin' as unknown as string[]).requiredScopes, [], 'a string is no list of scopes')
+  t.same(scopeRequirement(['a'], { any: undefined }), { scopes: ['a'], any: false }, '{ any: undefined } means all')
+})

@@ -169,7 +169,63 @@ t.test('bad settings are refused at registration', async t => {
       `userLookup ${JSON.stringify(value)}`)
   }
   for (const value of [0, 1.5, -1, 'soon']) {
-    await expectRegistrationError(t, { secretKey: SECRET, userLookupTimeout: value }, /^userLookupTimeout must be a whole number/,
+    await expectRegistrationError(t, { secretKey: SECRET, userLookupTimeout: value }, /^userLookupTimeout must be a whole number of seconds from 1 to 60/,
       `userLookupTimeout ${JSON.stringify(value)}`)
+  }
+})
+
+t.test('an answer that is no user object fails closed: false is nobody, a primitive is a 500', async t => {
+  const answers = [
+    ['false', false, 'FST_JWT_AUTH_USER_NOT_FOUND'],
+    ['a promise of false', Promise.resolve(false), 'FST_JWT_AUTH_USER_NOT_FOUND'],
+    ['0', 0, 'FST_JWT_AUTH_USER_LOOKUP_FAILED'],
+    ['an empty string', '', 'FST_JWT_AUTH_USER_LOOKUP_FAILED'],
+    ['a user name', 'alice', 'FST_JWT_AUTH_USER_LOOKUP_FAILED'],
+    ['NaN', NaN, 'FST_JWT_AUTH_USER_LOOKUP_FAILED'],
+    ['true', true, 'FST_JWT_AUTH_USER_LOOKUP_FAILED'],
+    ['a symbol', Symbol('user'), 'FST_JWT_AUTH_USER_LOOKUP_FAILED']
+  ] as const
+  for (const [what, answer, code] of answers) {
+    const app = await buildApp(t, { userLookup: () => answer })
+    let ran = false
+    app.get('/me', { preHandler: app.jwtRequired }, async () => { ran = true })
+    const response = await app.inject({ url: '/me', headers: bearer(app.authJwt.createAccessToken({ subject: 'alice' })) })
+    expectAuthError(t, response, code, {
+      what: `a lookup answering ${what}`,
+      ...(code === 'FST_JWT_AUTH_USER_LOOKUP_FAILED' ? { message: 'The user lookup answered neither a user object nor null' } : {})
+    })
+    t.notOk(ran, `${what}: the handler never runs`)
+  }
+  const app = await buildApp(t, { userLookup: () => () => 'a function is an object too' })
+  app.get('/me', { preHandler: app.jwtRequired }, async request => typeof request.authJwt.currentUser)
+  t.equal((await app.inject({ url: '/me', headers: bearer(app.authJwt.createAccessToken({ subject: 'a' })) })).body,
+    'function', 'a function is kept as the user')
+})
+
+t.test('an answer whose then cannot be read fails closed, and what it throws is logged, not sent', async t => {
+  const row = { id: 'alice', passwordHash: '$argon2id$secret-hash' }
+  const answers = [
+    ['a then getter that throws', { get then () { throw new Error(`row ${JSON.stringify(row)}`) } }],
+    ['a revoked proxy', (() => {
+      const { proxy, revoke } = Proxy.revocable(row, {})
+      revoke()
+      return proxy
+    })()]
+  ] as const
+  for (const [what, answer] of answers) {
+    const logs: LogLine[] = []
+    const app = await buildApp(t, { userLookup: () => answer }, { logs })
+    app.get('/me', { preHandler: app.jwtRequired }, current)
+    const response = await app.inject({ url: '/me', headers: bearer(app.authJwt.createAccessToken({ subject: 'alice' })) })
+    expectAuthError(t, response, 'FST_JWT_AUTH_USER_LOOKUP_FAILED', { what, message: 'The user lookup failed' })
+    t.notMatch(response.body, /argon2|secret-hash|revoked/, `${what}: nothing of the cause is sent`)
+    t.ok(logs.some(line => line.err?.code === 'FST_JWT_AUTH_USER_LOOKUP_FAILED'), `${what}: logged`)
+  }
+})
+
+t.test('userLookupTimeout is at most a minute', async t => {
+  for (const value of [61, 1e300]) {
+    await expectRegistrationError(t, { secretKey: SECRET, userLookupTimeout: value },
+      'userLookupTimeout must be a whole number of seconds from 1 to 60', `userLookupTimeout ${value}`)
   }
 })

@@ -35,6 +35,7 @@ import fastifyJwtAuth, {
   type RefreshTokenUse,
   type RefreshTokenUseResult,
   type TokenIdentity,
+  type AuthJwtUser,
   type UserLookup
 } from 'fastify-jwt-auth'
 import requiredPlugin = require('fastify-jwt-auth')
@@ -199,9 +200,13 @@ app.register(fastifyJwtAuth, {
 app.register(fastifyJwtAuth, { userLookup: () => ({ id: 1 }) })
 // @ts-expect-error the claims schema is a TypeBox object schema
 app.register(fastifyJwtAuth, { claimsSchema: Type.String() })
-expectTypeOf<UserLookup>().returns.toEqualTypeOf<
-{ id: string, email: string } | null | undefined | Promise<{ id: string, email: string } | null | undefined>
->()
+type FoundUser = (AuthJwtUser & object) | null | undefined | false
+expectTypeOf<UserLookup>().returns.toEqualTypeOf<FoundUser | Promise<FoundUser>>()
+expectTypeOf<AuthJwtUser>().toEqualTypeOf<{ id: string, email: string }>()
+// @ts-expect-error a user is an object: a user name is not one
+app.register(fastifyJwtAuth, { userLookup: () => 'alice' })
+// `false` is nobody, as `account && account.enabled && account` answers.
+app.register(fastifyJwtAuth, { userLookup: () => false })
 expectTypeOf(app.jwtScopesRequired(['posts:read'])).toEqualTypeOf<preHandlerHookHandler>()
 expectTypeOf(jwtScopesRequired(['a', 'b'], { any: true })).toEqualTypeOf<preHandlerHookHandler>()
 // @ts-expect-error any is a boolean

@@ -83,7 +83,9 @@ export function createRefreshRotation (config: AuthJwtConfig, parts: RotationPar
     return { ...options.userClaims, [scopeClaim]: carried[scopeClaim] }
   }
 
-  return async function rotate (claims, request, options = {}) {
+  return async function rotate (claims, request, given = {}) {
+    // Own options only, as for token creation: nothing inherited from a polluted prototype.
+    const options: RefreshTokensOptions = Object.assign(Object.create(null), given)
     const store = rotationStore()
     if (claims === null) throw new RefreshTokenRequired()
     if ((claims.type ?? 'access') !== 'refresh') throw new RefreshTokenRequired()
