@@ -9,6 +9,7 @@ export type AuthJwtWarningCode =
   | 'FST_JWT_AUTH_INSECURE_COOKIE'
   | 'FST_JWT_AUTH_WEAK_SETTING'
   | 'FST_JWT_AUTH_IDLE_DENYLIST'
+  | 'FST_JWT_AUTH_OPENAPI'
 
 export const WARNING_TYPE = 'FastifyJwtAuthWarning'
 

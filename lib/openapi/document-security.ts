@@ -1,110 +1,71 @@
-// Turns the markers of the guarded routes in a @fastify/swagger document into
-// `security` requirements, error responses and the components they name, and
-// removes them. Whatever the document already holds stays: a route's own
-// responses, and the app's own schemes and schemas of the same names.
-import { ERROR_SCHEMA_NAME, errorResponse, errorSchema } from './error-responses'
+// Turns the markers of a built document into `security` requirements, error
+// responses and the components they name, and removes them. Whatever the
+// document already holds stays: a `security` set by the app's transform or
+// transformObject, a route's own responses, the app's own schemes and
+// schemas of the same names. Nothing of the document is written to: the
+// result is the members to replace, new objects down to each operation
+// changed.
+import { Components } from './components'
+import { removeCredentialParameters } from './credential-parameters'
+import { errorResponse } from './error-responses'
 import { isJsonObject, type JsonObject } from './json-object'
-import { MARKER, type OperationMarker } from './route-marker'
-import type { DocumentVersion, SchemeObject } from './security-schemes'
+import { markedOperations, type MarkedOperation } from './marked-operations'
+import { declaredSecurity, plannedSecurity } from './operation-security'
+import { MARKER } from './route-marker'
+import type { MarkedRoute } from './route-records'
+import type { DocumentVersion } from './security-schemes'
 
-interface MarkedOperation {
-  /** The path item (or its `additionalOperations`) holding the operation under `key`. */
-  container: JsonObject
-  key: string
-  /** The HTTP method, upper case. */
-  method: string
-  operation: JsonObject
-  marker: OperationMarker
+export interface DocumentChanges {
+  /** The document's members to replace: `paths`, and the components when some were added. */
+  readonly members: JsonObject
+  /** Scheme names the requirements use that no scheme of the document has. */
+  readonly undefinedSchemes: readonly string[]
 }
 
-/** Secures the document in place; false when it holds no marker (and is left as it was). */
-export function secureDocument (document: JsonObject): boolean {
-  const marked = markedOperations(document.paths)
-  if (marked.length === 0) return false
+/** The changes securing the document; undefined when it holds no marker. */
+export function secureDocument (document: JsonObject, routes: ReadonlyMap<number, MarkedRoute>): DocumentChanges | undefined {
+  const marked = markedOperations(document.paths, routes)
+  if (marked.length === 0) return undefined
   const version: DocumentVersion = typeof document.openapi === 'string' ? 'openapi3' : 'swagger2'
   const components = new Components(document, version)
+  const undefinedSchemes = new Set<string>()
+  const paths = new CopiedPaths(document.paths as JsonObject)
   // Every operation is replaced by a copy: @fastify/swagger gives all the
   // methods of a route one operation object, and their CSRF needs may differ.
-  for (const { container, key, method, operation, marker } of marked) {
-    const secured = { ...operation }
-    delete secured[MARKER]
-    const csrfChecked = marker.csrfMethods.includes(method)
-    const security = operationSecurity(marker, csrfChecked, components)
-    if (security !== undefined) secured.security = security
-    if (marker.responses !== undefined) {
-      const descriptions = csrfChecked ? marker.responses.csrf : marker.responses.plain
-      secured.responses = withErrorResponses(secured.responses, descriptions, version, components)
+  for (const entry of marked) paths.place(entry, securedOperation(entry, version, components, undefinedSchemes))
+  return { members: { paths: paths.paths, ...components.changes() }, undefinedSchemes: [...undefinedSchemes] }
+}
+
+function securedOperation ({ operation, method, marker }: MarkedOperation, version: DocumentVersion,
+  components: Components, undefinedSchemes: Set<string>): JsonObject {
+  const secured = { ...operation }
+  delete secured[MARKER]
+  if (marker === undefined) return secured
+  const csrfChecked = marker.csrfMethods.includes(method)
+  if (Object.hasOwn(operation, 'security')) {
+    // From the route's schema through @fastify/swagger, or from the app's transform or transformObject.
+    const security = declaredSecurity(operation.security, marker, components, undefinedSchemes)
+    if (security === undefined) delete secured.security
+    else secured.security = security
+  } else if (marker.ownSecurity !== undefined) {
+    const security = declaredSecurity(marker.ownSecurity, marker, components, undefinedSchemes) as unknown[] | undefined
+    if (security !== undefined) {
+      secured.security = security
+      removeCredentialParameters(secured, security, components)
     }
-    container[key] = secured
-  }
-  components.write()
-  return true
-}
-
-function markedOperations (paths: unknown): MarkedOperation[] {
-  const marked: MarkedOperation[] = []
-  if (!isJsonObject(paths)) return marked
-  for (const pathItem of Object.values(paths)) {
-    if (!isJsonObject(pathItem)) continue
-    collect(pathItem, marked)
-    // OpenAPI 3.2 keeps the operations of other methods apart.
-    if (isJsonObject(pathItem.additionalOperations)) collect(pathItem.additionalOperations, marked)
-    const head = unmarkedHeadOfMarkedGet(pathItem)
-    if (head !== undefined) marked.push(head)
-  }
-  return marked
-}
-
-function collect (container: JsonObject, marked: MarkedOperation[]): void {
-  for (const [key, operation] of Object.entries(container)) {
-    const marker = isJsonObject(operation) ? markerOf(operation) : undefined
-    if (marker !== undefined) marked.push({ container, key, method: key.toUpperCase(), operation: operation as JsonObject, marker })
-  }
-}
-
-/**
- * For a HEAD route with an operationId, @fastify/swagger copies the schema
- * as the route is declared: when its hook runs before the plugin's, the copy
- * has no marker. Fastify made that HEAD route from the GET route, with the
- * same guards, and the copy's operationId says so.
- */
-function unmarkedHeadOfMarkedGet (pathItem: JsonObject): MarkedOperation | undefined {
-  const { get, head } = pathItem
-  if (!isJsonObject(get) || !isJsonObject(head) || Object.hasOwn(head, MARKER)) return undefined
-  const marker = markerOf(get)
-  if (marker === undefined || typeof get.operationId !== 'string' || head.operationId !== `${get.operationId}-head`) {
-    return undefined
-  }
-  return { container: pathItem, key: 'head', method: 'HEAD', operation: head, marker }
-}
-
-function markerOf (operation: JsonObject): OperationMarker | undefined {
-  const marker = operation[MARKER]
-  return isJsonObject(marker) ? marker as unknown as OperationMarker : undefined
-}
-
-function operationSecurity (marker: OperationMarker, csrfChecked: boolean, components: Components): unknown[] | undefined {
-  if (marker.ownSecurity !== undefined) {
-    // As declared, less the requirements naming a scheme of the plugin that this version cannot describe.
-    const describable = marker.ownSecurity.filter(requirement => !isJsonObject(requirement) ||
-      Object.keys(requirement).every(name => !Object.hasOwn(marker.schemes, name) || components.canReference(name, marker)))
-    if (describable.length === 0) return undefined
-    for (const requirement of describable) {
-      if (isJsonObject(requirement)) for (const name of Object.keys(requirement)) components.addScheme(name, marker)
+  } else if (marker.security !== undefined) {
+    const { security, note } = plannedSecurity(marker.security, csrfChecked, marker, components)
+    if (security !== undefined) {
+      secured.security = security
+      removeCredentialParameters(secured, security, components)
     }
-    return structuredClone(describable)
+    if (note !== undefined) secured.description = typeof secured.description === 'string' && secured.description !== '' ? `${secured.description}\n\n${note}` : note
   }
-  const plan = marker.security
-  if (plan === undefined) return undefined
-  const lists = csrfChecked ? plan.csrf : plan.plain
-  // Swagger 2 cannot describe a cookie: that alternative is left out there.
-  const describable = lists.filter(names => names.every(name => components.canReference(name, marker)))
-  if (describable.length === 0) return undefined
-  const requirements = describable.map(names => {
-    for (const name of names) components.addScheme(name, marker)
-    return Object.fromEntries(names.map(name => [name, []]))
-  })
-  return plan.optional ? [{}, ...requirements] : requirements
+  if (marker.responses !== undefined) {
+    const descriptions = csrfChecked ? marker.responses.csrf : marker.responses.plain
+    secured.responses = withErrorResponses(secured.responses, descriptions, version, components)
+  }
+  return secured
 }
 
 function withErrorResponses (responses: unknown, descriptions: Readonly<Record<string, string>>,
@@ -119,64 +80,28 @@ function withErrorResponses (responses: unknown, descriptions: Readonly<Record<s
   return result
 }
 
-/** The document's security schemes and schemas, with the ones to add, written back once. */
-class Components {
-  readonly #document: JsonObject
-  readonly #version: DocumentVersion
-  readonly #schemes: JsonObject
-  readonly #schemas: JsonObject
-  readonly #addedSchemes: JsonObject = {}
-  readonly #addedSchemas: JsonObject = {}
+/** A copy of `paths` whose path items (and their `additionalOperations`) are copied before the first write. */
+class CopiedPaths {
+  readonly paths: JsonObject
+  readonly #copies = new WeakSet<object>()
 
-  constructor (document: JsonObject, version: DocumentVersion) {
-    this.#document = document
-    this.#version = version
-    const holder = version === 'openapi3' ? objectOrEmpty(document.components) : document
-    this.#schemes = objectOrEmpty(version === 'openapi3' ? holder.securitySchemes : holder.securityDefinitions)
-    this.#schemas = objectOrEmpty(version === 'openapi3' ? holder.schemas : holder.definitions)
+  constructor (paths: JsonObject) {
+    this.paths = { ...paths }
   }
 
-  /** Whether a requirement may name the scheme: the document has it, or the marker has it in this version. */
-  canReference (name: string, marker: OperationMarker): boolean {
-    return this.#has(this.#schemes, this.#addedSchemes, name) || markerScheme(marker, name, this.#version) !== undefined
+  place ({ path, inAdditionalOperations, key }: MarkedOperation, operation: JsonObject): void {
+    const pathItem = this.#copied(this.paths, path)
+    const container = inAdditionalOperations ? this.#copied(pathItem, 'additionalOperations') : pathItem
+    container[key] = operation
   }
 
-  addScheme (name: string, marker: OperationMarker): void {
-    if (this.#has(this.#schemes, this.#addedSchemes, name)) return
-    const scheme = markerScheme(marker, name, this.#version)
-    if (scheme !== undefined) this.#addedSchemes[name] = { ...scheme }
-  }
-
-  addErrorSchema (): void {
-    if (!this.#has(this.#schemas, this.#addedSchemas, ERROR_SCHEMA_NAME)) this.#addedSchemas[ERROR_SCHEMA_NAME] = errorSchema()
-  }
-
-  /** Writes new objects: the document's may be the app's own options, shared with later documents. */
-  write (): void {
-    const schemes = Object.keys(this.#addedSchemes).length === 0 ? undefined : { ...this.#schemes, ...this.#addedSchemes }
-    const schemas = Object.keys(this.#addedSchemas).length === 0 ? undefined : { ...this.#schemas, ...this.#addedSchemas }
-    if (this.#version === 'openapi3') {
-      if (schemes === undefined && schemas === undefined) return
-      this.#document.components = {
-        ...objectOrEmpty(this.#document.components),
-        ...(schemes === undefined ? {} : { securitySchemes: schemes }),
-        ...(schemas === undefined ? {} : { schemas })
-      }
-      return
+  #copied (holder: JsonObject, key: string): JsonObject {
+    let value = holder[key] as JsonObject
+    if (!this.#copies.has(value)) {
+      value = { ...value }
+      this.#copies.add(value)
+      holder[key] = value
     }
-    if (schemes !== undefined) this.#document.securityDefinitions = schemes
-    if (schemas !== undefined) this.#document.definitions = schemas
+    return value
   }
-
-  #has (existing: JsonObject, added: JsonObject, name: string): boolean {
-    return Object.hasOwn(existing, name) || Object.hasOwn(added, name)
-  }
-}
-
-function markerScheme (marker: OperationMarker, name: string, version: DocumentVersion): SchemeObject | undefined {
-  return Object.hasOwn(marker.schemes, name) ? marker.schemes[name][version] : undefined
-}
-
-function objectOrEmpty (value: unknown): JsonObject {
-  return isJsonObject(value) ? value : {}
 }

@@ -1,21 +1,23 @@
-// What a guarded route's documentation needs, computed when the route is
-// declared and carried on its schema as an `x-` extension, which
-// @fastify/swagger copies onto the operation as it is. The document's
-// post-processing turns it into `security`, responses and components, and
-// removes it. It is plain JSON data, so that a transform copying the schema
-// keeps it whole.
+// What a guarded route's documentation needs, computed from its guards and
+// its own `schema.security` as the document is built. The document's
+// post-processing turns it into `security`, responses and components.
+import type { TokenType } from '../options'
 import { errorDescriptions } from './error-responses'
 import { isJsonObject } from './json-object'
 import type { RouteGuard } from './route-guard'
-import type { SchemeForms, SchemeNameLists, SecuritySchemes } from './security-schemes'
+import type { SchemeForms, SecuritySchemes, TokenRequirements } from './security-schemes'
 
+/**
+ * The `x-` extension @fastify/swagger copies from a route's schema onto its
+ * operation, as it is: it holds the number of the route's marker while the
+ * document is built.
+ */
 export const MARKER = 'x-fastify-jwt-auth'
 
-export interface SecurityPlan {
+export interface SecurityPlan extends TokenRequirements {
   /** The requirement starts with `{}`: no token is needed. */
   readonly optional: boolean
-  readonly plain: SchemeNameLists
-  readonly csrf: SchemeNameLists
+  readonly token: TokenType
 }
 
 /** The description of each error status, on the methods without and with the CSRF check. */
@@ -32,9 +34,9 @@ export interface OperationMarker {
   /** The requirement the route's guards make; absent when the route declares its own. */
   readonly security?: SecurityPlan
   /**
-   * The route's own `schema.security`, moved here: it names the plugin's
-   * schemes, which @fastify/swagger cannot find (it reads a route's schemes
-   * from its own options only, and fails on a missing one).
+   * The route's own `schema.security` when it names the plugin's schemes:
+   * @fastify/swagger, which reads a route's schemes from its own options only
+   * and fails on a missing one, is not shown it.
    */
   readonly ownSecurity?: readonly unknown[]
   /** The error answers to document. */
@@ -54,8 +56,8 @@ export function routeMarker (schemes: SecuritySchemes, guard: RouteGuard | undef
   if (moved !== undefined) {
     marker.ownSecurity = moved
   } else if (guard !== undefined && ownSecurity === undefined) {
-    const requirements = schemes.requirements[guard.requirement === 'refresh' ? 'refresh' : 'access']
-    marker.security = { optional: guard.requirement === 'optional', ...requirements }
+    const token = guard.requirement === 'refresh' ? 'refresh' : 'access'
+    marker.security = { optional: guard.requirement === 'optional', token, ...schemes.requirements[token] }
   }
   if (guard !== undefined) {
     const plain = errorDescriptions(guard, false)

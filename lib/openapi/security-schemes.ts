@@ -1,9 +1,13 @@
 // The security schemes describing where this configuration reads tokens, in
 // the forms of OpenAPI 3 and Swagger 2, and the requirement alternatives they
-// make, in `tokenLocation` order. Built once per registration. The names are
-// stable: an app may use them in a route's own `schema.security`.
+// make, in `tokenLocation` order; and the same places in words, for a route
+// no scheme of its document can describe. Built once per registration. The
+// names are stable: an app may use them in a route's own `schema.security`
+// (sibling registrations with different settings may get a suffixed name in
+// a shared document).
 import type { AuthJwtConfig } from '../config'
 import type { TokenLocation, TokenType } from '../options'
+import { codeSpan } from './markdown-code'
 
 export type DocumentVersion = 'openapi3' | 'swagger2'
 
@@ -20,6 +24,8 @@ export interface TokenRequirements {
   readonly plain: SchemeNameLists
   /** For a CSRF-checked method: the cookie alternative needs the CSRF header too. */
   readonly csrf: SchemeNameLists
+  /** Where the token is read, in words: "the `a` cookie or the `b` field of the JSON body". */
+  readonly where: string
 }
 
 export interface SecuritySchemes {
@@ -58,11 +64,22 @@ const LOCATIONS: Record<TokenLocation, (config: AuthJwtConfig) => LocationScheme
   json: () => undefined
 }
 
+/** Where each location reads the token of each type, in words. */
+const PLACES: Record<TokenLocation, (config: AuthJwtConfig) => Record<TokenType, string>> = {
+  headers: ({ headerName }) => sameForBoth(`the ${codeSpan(headerName)} header`),
+  cookies: ({ accessCookieKey, refreshCookieKey }) =>
+    ({ access: `the ${codeSpan(accessCookieKey)} cookie`, refresh: `the ${codeSpan(refreshCookieKey)} cookie` }),
+  query: ({ queryStringName }) => sameForBoth(`the ${codeSpan(queryStringName)} query parameter`),
+  json: ({ jsonKey, refreshJsonKey }) =>
+    ({ access: `the ${codeSpan(jsonKey)} field of the JSON body`, refresh: `the ${codeSpan(refreshJsonKey)} field of the JSON body` })
+}
+
 export function createSecuritySchemes (config: AuthJwtConfig): SecuritySchemes {
   const forms: Record<string, SchemeForms> = {}
+  const where = (type: TokenType) => config.tokenLocation.map(location => PLACES[location](config)[type]).join(' or ')
   const requirements = {
-    access: { plain: [] as string[][], csrf: [] as string[][] },
-    refresh: { plain: [] as string[][], csrf: [] as string[][] }
+    access: { plain: [] as string[][], csrf: [] as string[][], where: where('access') },
+    refresh: { plain: [] as string[][], csrf: [] as string[][], where: where('refresh') }
   }
   for (const location of config.tokenLocation) {
     const schemes = LOCATIONS[location](config)
@@ -85,25 +102,30 @@ function apiKey (where: 'header' | 'cookie' | 'query', name: string, description
   return Object.freeze({ type: 'apiKey', in: where, name, description })
 }
 
-function both (scheme: SchemeObject): SchemeForms {
+function sameInBothVersions (scheme: SchemeObject): SchemeForms {
   return Object.freeze({ openapi3: scheme, swagger2: scheme })
 }
 
-function oneScheme (name: string, forms: SchemeForms): LocationSchemes {
+function sameForBoth (text: string): Record<TokenType, string> {
+  return { access: text, refresh: text }
+}
+
+/** A location with one scheme, for both token types. */
+function singleScheme (name: string, forms: SchemeForms): LocationSchemes {
   return { forms: { [name]: forms }, token: { access: name, refresh: name } }
 }
 
 function headerSchemes ({ headerName, headerType }: AuthJwtConfig): LocationSchemes {
   // The guards compare both case-insensitively.
   if (headerName.toLowerCase() === 'authorization' && headerType.toLowerCase() === 'bearer') {
-    return oneScheme(SCHEME_NAMES.bearer, Object.freeze({
+    return singleScheme(SCHEME_NAMES.bearer, Object.freeze({
       openapi3: Object.freeze({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: TOKEN }),
       // Swagger 2 has no bearer scheme: the client writes the whole header value.
-      swagger2: apiKey('header', headerName, `${TOKEN}. The header's value is "Bearer <JWT>"`)
+      swagger2: apiKey('header', headerName, `${TOKEN}. The header's value is ${codeSpan('Bearer <JWT>')}`)
     }))
   }
-  const value = headerType === '' ? 'the JWT itself' : `"${headerType} <JWT>"`
-  return oneScheme(SCHEME_NAMES.header, both(apiKey('header', headerName, `${TOKEN}. The header's value is ${value}`)))
+  const value = headerType === '' ? 'the JWT itself' : codeSpan(`${headerType} <JWT>`)
+  return singleScheme(SCHEME_NAMES.header, sameInBothVersions(apiKey('header', headerName, `${TOKEN}. The header's value is ${value}`)))
 }
 
 function cookieSchemes (config: AuthJwtConfig): LocationSchemes {
@@ -117,13 +139,13 @@ function cookieSchemes (config: AuthJwtConfig): LocationSchemes {
   const token = { access: SCHEME_NAMES.cookie, refresh: SCHEME_NAMES.refreshCookie }
   if (!config.cookieCsrfProtect) return { forms, token }
   const methods = config.csrfMethods.join(', ')
-  forms[SCHEME_NAMES.csrf] = both(apiKey('header', config.accessCsrfHeaderName,
-    `The value of the ${config.accessCsrfCookieKey} cookie, sent with the access cookie on ${methods} requests`))
-  forms[SCHEME_NAMES.refreshCsrf] = both(apiKey('header', config.refreshCsrfHeaderName,
-    `The value of the ${config.refreshCsrfCookieKey} cookie, sent with the refresh cookie on ${methods} requests`))
+  forms[SCHEME_NAMES.csrf] = sameInBothVersions(apiKey('header', config.accessCsrfHeaderName,
+    `The value of the ${codeSpan(config.accessCsrfCookieKey)} cookie, sent with the access cookie on ${methods} requests`))
+  forms[SCHEME_NAMES.refreshCsrf] = sameInBothVersions(apiKey('header', config.refreshCsrfHeaderName,
+    `The value of the ${codeSpan(config.refreshCsrfCookieKey)} cookie, sent with the refresh cookie on ${methods} requests`))
   return { forms, token, csrf: { access: SCHEME_NAMES.csrf, refresh: SCHEME_NAMES.refreshCsrf } }
 }
 
 function querySchemes ({ queryStringName }: AuthJwtConfig): LocationSchemes {
-  return oneScheme(SCHEME_NAMES.query, both(apiKey('query', queryStringName, `${TOKEN}, in the query string`)))
+  return singleScheme(SCHEME_NAMES.query, sameInBothVersions(apiKey('query', queryStringName, `${TOKEN}, in the query string`)))
 }

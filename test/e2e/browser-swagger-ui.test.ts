@@ -1,17 +1,19 @@
 // Swagger UI (served by @fastify/swagger-ui, assets included: nothing comes
 // from the network) in Debian's Chromium: the guarded route shows its lock,
 // answers 401 when tried without a token, and 200 once the token of a
-// /login tried in the same page is entered in the "Authorize" dialog.
+// /login tried in the same page is entered in the "Authorize" dialog, which
+// shows the scheme's description as written, `<JWT>` included.
 import type { Test } from 'tap'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import type { Browser, Locator, Page } from 'playwright-core'
+import type { FastifyJwtAuthOptions } from '../../index'
 import { buildApp, listen } from '../helpers/app'
 import { browserTest, WAIT } from '../helpers/browser'
 
 /** The app: Swagger UI on /docs, POST /login giving an access token, GET /protected behind jwtRequired. */
-async function startApp (t: Test): Promise<string> {
-  const app = await buildApp(t, {}, {
+async function startApp (t: Test, options: FastifyJwtAuthOptions = {}): Promise<string> {
+  const app = await buildApp(t, options, {
     before: async app => {
       await app.register(fastifySwagger, { openapi: { openapi: '3.0.3', info: { title: 'test', version: '1.0.0' } } })
       await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
@@ -96,5 +98,17 @@ browserTest('Swagger UI: the token from /login, entered in "Authorize", opens th
   t.equal(response.status(), 200)
   t.same(await response.json(), { user: 'alice' })
   t.match(shown, /^200/, 'the page shows the 200')
+  t.same(external, [], 'nothing was fetched from outside the app')
+})
+
+browserTest('Swagger UI: the "Authorize" dialog shows the header value to send, <JWT> included', async (t, browser) => {
+  const origin = await startApp(t, { headerName: 'X-Token', headerType: 'JWT' })
+  const { page, external } = await openDocs(t, browser, origin)
+  await page.locator('.auth-wrapper button.authorize').click(WAIT)
+  const dialog = page.locator('.modal-ux')
+  const value = dialog.locator('code', { hasText: 'JWT <JWT>' })
+  await value.waitFor(WAIT)
+  t.equal(await value.textContent(), 'JWT <JWT>', 'shown as code, nothing dropped')
+  t.match(await dialog.textContent(), /X-Token/, 'the header\'s name')
   t.same(external, [], 'nothing was fetched from outside the app')
 })

@@ -1,5 +1,6 @@
 // examples/openapi.ts with inject: the document Swagger UI loads names the
-// token each route needs, and the routes answer as the document says.
+// token each route needs, and the routes answer as the document says, their
+// body schemas still checked.
 import t from 'tap'
 import { build } from '../../examples/openapi'
 import { bearer } from '../helpers/app'
@@ -41,4 +42,6 @@ t.test('the routes answer as documented', async t => {
   expectAuthError(t, await app.inject({ method: 'DELETE', url: '/account', headers: bearer(renewed) }),
     'FST_JWT_AUTH_FRESH_REQUIRED', { what: 'a refreshed token is not' })
   t.equal((await app.inject({ method: 'POST', url: '/login', payload: { username: 'test', password: 'no' } })).statusCode, 401)
+  t.equal((await app.inject({ method: 'POST', url: '/login', payload: { username: 'test' } })).statusCode, 400,
+    'the body schema is checked')
 })

@@ -171,13 +171,15 @@ t.test('the app\'s own schemes and schemas of the same names win, and its swagge
   t.same(swaggerOptions.openapi, before.openapi, 'the options object is not written to')
 })
 
-t.test('a token in the JSON body has no scheme: the route gets its 401 only', async t => {
+t.test('a token in the JSON body has no scheme: the description says where it goes', async t => {
   const { paths, components } = await documentOf(t, { tokenLocation: ['json'] }, app => {
     app.post('/required', { preHandler: app.jwtRequired }, ok)
     app.post('/optional', { preHandler: app.jwtOptional }, ok)
   })
   t.notOk('security' in paths['/required'].post, 'no security requirement')
-  t.notOk('security' in paths['/optional'].post, 'not even the optional one')
+  t.match(paths['/required'].post.description, /^Needs the access token in the `access_token` field of the JSON body/)
+  t.same(paths['/optional'].post.security, [{}], 'an optional token: none is needed')
+  t.match(paths['/optional'].post.description, /^Accepts the access token/)
   t.match(paths['/required'].post.responses[401], { description: /access token/ })
   t.notOk('securitySchemes' in components)
   t.ok('AuthJwtError' in components.schemas)

@@ -1,11 +1,12 @@
 // Where and how the guarded routes are declared: @fastify/swagger registered
-// before or after the plugin, routes, swagger or the plugin in child
-// instances, HEAD routes, hidden routes, a schema object shared by several
-// routes, and apps without @fastify/swagger, whose routes are left alone.
+// before or after the plugin, routes, swagger or the plugin in child or
+// sibling instances, HEAD routes, hidden routes, guards and security added
+// after the declaration, a schema object shared by several routes, and apps
+// without @fastify/swagger, whose routes are left alone.
 import t, { type Test } from 'tap'
 import fastifySwagger, { type SwaggerOptions } from '@fastify/swagger'
 import Fastify, { type FastifyInstance, type FastifySchema } from 'fastify'
-import fastifyJwtAuth from '../../index'
+import fastifyJwtAuth, { type FastifyJwtAuthOptions } from '../../index'
 import { MARKER } from '../../lib/openapi/route-marker'
 import { bearer, buildApp, SECRET } from '../helpers/app'
 
@@ -127,18 +128,90 @@ t.test('HEAD routes, when @fastify/swagger shows them, are secured like their GE
   }
 })
 
-t.test('a HEAD operation is secured from its GET only when it is the copy of that GET', async t => {
-  const app = await buildApp(t, {}, { before: app => app.register(fastifySwagger, { ...OPENAPI, exposeHeadRoutes: true }) })
-  app.get('/renamed', { preHandler: app.jwtRequired, schema: { operationId: 'getRenamed' }, exposeHeadRoute: false }, ok)
-  app.head('/renamed', { schema: { operationId: 'somethingElse' } }, ok)
-  app.get('/unnamed', { preHandler: app.jwtRequired, exposeHeadRoute: false }, ok)
-  app.head('/unnamed', { schema: { operationId: 'undefined-head' } }, ok)
+t.test('a HEAD operation @fastify/swagger copies is secured by the guards of its own HEAD route', async t => {
+  // A transform renaming the operationIds: the HEAD copy's is no longer `<GET's>-head`.
+  const camelCase = (operationId: string) => operationId.replace(/-(\w)/g, (_match, letter: string) => letter.toUpperCase())
+  const app = await buildApp(t, {}, {
+    before: app => app.register(fastifySwagger, {
+      ...OPENAPI,
+      exposeHeadRoutes: true,
+      transform: ({ schema, url }) => ({
+        schema: typeof schema?.operationId === 'string' ? { ...schema, operationId: camelCase(schema.operationId) } : schema,
+        url
+      })
+    } as SwaggerOptions)
+  })
+  app.get('/renamed', { preHandler: app.jwtRequired, schema: { operationId: 'getRenamed' } }, ok)
+  app.get('/open-head', { preHandler: app.jwtRequired, schema: { operationId: 'x' }, exposeHeadRoute: false }, ok)
+  app.head('/open-head', { schema: { operationId: 'x' } }, ok)
+  app.get('/optional-head', { preHandler: app.jwtRequired, schema: { operationId: 'y' }, exposeHeadRoute: false }, ok)
+  app.head('/optional-head', { preHandler: app.jwtOptional, schema: { operationId: 'y' } }, ok)
   app.post('/post-only', { preHandler: app.jwtRequired }, ok)
   await app.ready()
   const { paths } = app.swagger() as Json
-  t.notOk('security' in paths['/renamed'].head, 'a HEAD route of its own, unguarded, with another operationId')
-  t.notOk('security' in paths['/unnamed'].head, 'a GET without an operationId has no copy')
+  t.match(paths['/renamed'].head, { operationId: 'getRenamedHead', security: [{ bearerAuth: [] }], responses: { 401: {} } },
+    'the HEAD route Fastify made, whatever its operationId becomes')
+  t.notOk('security' in paths['/open-head'].head, 'an unguarded HEAD route of its own stays open')
+  t.notOk(401 in paths['/open-head'].head.responses)
+  t.same(paths['/optional-head'].head.security, [{}, { bearerAuth: [] }], 'a HEAD route of its own gets its own guard\'s')
   t.same(paths['/post-only'].post.security, [{ bearerAuth: [] }])
+  const answers = await Promise.all(['/renamed', '/open-head', '/optional-head'].map(async url => (await app.inject({ method: 'HEAD', url })).statusCode))
+  t.same(answers, [401, 200, 200], 'as the routes answer')
+})
+
+t.test('sibling registrations giving a scheme name different schemes each get a name of their own', async t => {
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(fastifySwagger, OPENAPI)
+  const sibling = (path: string, options: FastifyJwtAuthOptions, declared?: Record<string, string[]>) => app.register(async instance => {
+    await instance.register(fastifyJwtAuth, { secretKey: SECRET, ...options })
+    instance.post(path, { preHandler: instance.jwtRequired }, ok)
+    if (declared !== undefined) instance.get(`${path}/declared`, { schema: { security: [declared] } }, ok)
+  })
+  await sibling('/a', { headerName: 'X-Api-A', headerType: '' })
+  await sibling('/b', { headerName: 'X-Api-B', headerType: '', tokenLocation: ['headers', 'cookies'], accessCookieKey: 'b_cookie' })
+  await sibling('/c', { headerName: 'X-Api-A', headerType: '', tokenLocation: ['cookies'], accessCookieKey: 'c_cookie', accessCsrfHeaderName: 'X-C-CSRF' },
+    { cookieAuth: [], csrfAuth: [] })
+  await sibling('/d', { headerName: 'X-Api-B', headerType: '' }, { headerAuth: [] })
+  await app.ready()
+  const { paths, components } = app.swagger() as Json
+  t.same(paths['/a'].post.security, [{ headerAuth: [] }], 'the first keeps the name')
+  t.same(paths['/b'].post.security, [{ headerAuth2: [] }, { cookieAuth: [], csrfAuth: [] }], 'another header gets its own')
+  t.same(paths['/c'].post.security, [{ cookieAuth2: [], csrfAuth2: [] }], 'another cookie and CSRF header too')
+  t.same(paths['/c/declared'].get.security, [{ cookieAuth2: [], csrfAuth2: [] }], 'a declared requirement names them alike')
+  t.same(paths['/d'].post.security, [{ headerAuth2: [] }], 'the same scheme as another\'s shares its name')
+  t.same(paths['/d/declared'].get.security, [{ headerAuth2: [] }])
+  t.match(components.securitySchemes, {
+    headerAuth: { in: 'header', name: 'X-Api-A' },
+    headerAuth2: { in: 'header', name: 'X-Api-B' },
+    cookieAuth: { in: 'cookie', name: 'b_cookie' },
+    csrfAuth: { in: 'header', name: 'X-CSRF-Token' },
+    cookieAuth2: { in: 'cookie', name: 'c_cookie' },
+    csrfAuth2: { in: 'header', name: 'X-C-CSRF' }
+  })
+  t.equal(Object.keys(components.securitySchemes).length, 6)
+  t.equal((await app.inject({ method: 'POST', url: '/d', headers: { 'x-api-a': 'x' } })).json().message, 'Missing X-Api-B Header',
+    'as the routes read their tokens')
+})
+
+t.test('what a route has when the document is built counts: a guard a later hook adds, a schema filled in late', async t => {
+  const app = await buildApp(t, {}, { before: app => app.register(fastifySwagger, OPENAPI) })
+  app.addHook('onRoute', routeOptions => {
+    if ((routeOptions.config as { auth?: boolean } | undefined)?.auth === true) routeOptions.preHandler = app.jwtRequired
+  })
+  app.get('/by-config', { config: { auth: true } as object }, ok)
+  const schema: Json = {}
+  await app.register(async admin => {
+    admin.addHook('preHandler', admin.jwtRequired)
+    admin.get('/late', { schema }, ok)
+  })
+  schema.security = [{ bearerAuth: [] }]
+  await app.ready()
+  const { paths } = app.swagger() as Json
+  t.same(paths['/by-config'].get.security, [{ bearerAuth: [] }], 'the guard of a later onRoute hook')
+  t.match(paths['/by-config'].get.responses, { 401: {} })
+  t.same(paths['/late'].get.security, [{ bearerAuth: [] }], 'security added after the declaration')
+  t.equal((await app.inject({ url: '/by-config' })).statusCode, 401)
 })
 
 t.test('hidden routes stay hidden', async t => {

@@ -15,11 +15,11 @@ t.test('the default Authorization: Bearer header is an HTTP bearer scheme', asyn
   const schemes = schemesOf({})
   t.same(Object.keys(schemes.forms), ['bearerAuth'], 'one scheme')
   t.match(schemes.forms.bearerAuth.openapi3, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: /access token/ })
-  t.match(schemes.forms.bearerAuth.swagger2, { type: 'apiKey', in: 'header', name: 'Authorization', description: /"Bearer <JWT>"/ },
-    'Swagger 2 has no bearer scheme: an Authorization header the client writes whole')
+  t.match(schemes.forms.bearerAuth.swagger2, { type: 'apiKey', in: 'header', name: 'Authorization', description: /is `Bearer <JWT>`$/ },
+    'Swagger 2 has no bearer scheme: an Authorization header the client writes whole, shown as code')
   t.same(schemes.requirements, {
-    access: { plain: [['bearerAuth']], csrf: [['bearerAuth']] },
-    refresh: { plain: [['bearerAuth']], csrf: [['bearerAuth']] }
+    access: { plain: [['bearerAuth']], csrf: [['bearerAuth']], where: 'the `Authorization` header' },
+    refresh: { plain: [['bearerAuth']], csrf: [['bearerAuth']], where: 'the `Authorization` header' }
   }, 'the refresh token travels in the same header')
   t.equal(schemes.checksCsrf, false, 'nothing is CSRF-checked without cookies')
 })
@@ -32,8 +32,8 @@ t.test('the header name and scheme word are matched as the guards match them: ig
 
 t.test('any other header setting is an apiKey header scheme whose description shows the value to send', async t => {
   const cases: Array<[FastifyJwtAuthOptions, string, RegExp]> = [
-    [{ headerName: 'X-Api-Token' }, 'X-Api-Token', /value is "Bearer <JWT>"$/],
-    [{ headerType: 'JWT' }, 'Authorization', /value is "JWT <JWT>"$/],
+    [{ headerName: 'X-Api-Token' }, 'X-Api-Token', /value is `Bearer <JWT>`$/],
+    [{ headerType: 'JWT' }, 'Authorization', /value is `JWT <JWT>`$/],
     [{ headerName: 'X-Token', headerType: '' }, 'X-Token', /value is the JWT itself$/]
   ]
   for (const [options, name, description] of cases) {
@@ -61,11 +61,11 @@ t.test('cookies: one scheme per token cookie, and the CSRF headers the cookie al
     'the access cookie, with no Swagger 2 form: Swagger 2 cannot describe a cookie')
   t.match(schemes.forms.refreshCookieAuth, { openapi3: { in: 'cookie', name: 'rt' } })
   t.notOk('swagger2' in schemes.forms.refreshCookieAuth)
-  t.match(schemes.forms.csrfAuth.openapi3, { type: 'apiKey', in: 'header', name: 'X-Access-Csrf', description: /csrf_at cookie.*POST, PUT, PATCH, DELETE/ })
-  t.match(schemes.forms.refreshCsrfAuth.swagger2, { type: 'apiKey', in: 'header', name: 'X-Refresh-Csrf', description: /csrf_rt cookie/ })
+  t.match(schemes.forms.csrfAuth.openapi3, { type: 'apiKey', in: 'header', name: 'X-Access-Csrf', description: /`csrf_at` cookie.*POST, PUT, PATCH, DELETE/ })
+  t.match(schemes.forms.refreshCsrfAuth.swagger2, { type: 'apiKey', in: 'header', name: 'X-Refresh-Csrf', description: /`csrf_rt` cookie/ })
   t.same(schemes.requirements, {
-    access: { plain: [['cookieAuth']], csrf: [['cookieAuth', 'csrfAuth']] },
-    refresh: { plain: [['refreshCookieAuth']], csrf: [['refreshCookieAuth', 'refreshCsrfAuth']] }
+    access: { plain: [['cookieAuth']], csrf: [['cookieAuth', 'csrfAuth']], where: 'the `at` cookie' },
+    refresh: { plain: [['refreshCookieAuth']], csrf: [['refreshCookieAuth', 'refreshCsrfAuth']], where: 'the `rt` cookie' }
   })
   t.equal(schemes.checksCsrf, true)
   t.same(schemes.csrfMethods, ['POST', 'PUT', 'PATCH', 'DELETE'], 'the methods as the guards compare them: upper case')
@@ -74,7 +74,7 @@ t.test('cookies: one scheme per token cookie, and the CSRF headers the cookie al
 t.test('cookies without CSRF protection need no CSRF header', async t => {
   const schemes = schemesOf({ tokenLocation: ['cookies'], cookieCsrfProtect: false })
   t.same(Object.keys(schemes.forms).sort(), ['cookieAuth', 'refreshCookieAuth'])
-  t.same(schemes.requirements.access, { plain: [['cookieAuth']], csrf: [['cookieAuth']] })
+  t.same(schemes.requirements.access, { plain: [['cookieAuth']], csrf: [['cookieAuth']], where: 'the `access_token_cookie` cookie' })
   t.equal(schemes.checksCsrf, false)
 })
 
@@ -90,4 +90,14 @@ t.test('the JSON body has no scheme; the alternatives keep the tokenLocation ord
   const schemes = schemesOf({ tokenLocation: ['query', 'json', 'cookies', 'headers'] })
   t.same(schemes.requirements.access.plain, [['queryAuth'], ['cookieAuth'], ['bearerAuth']])
   t.same(schemes.requirements.access.csrf, [['queryAuth'], ['cookieAuth', 'csrfAuth'], ['bearerAuth']])
+  t.equal(schemes.requirements.access.where,
+    'the `token` query parameter or the `access_token` field of the JSON body or the `access_token_cookie` cookie or the `Authorization` header',
+    'every location, in words')
+  t.match(schemes.requirements.refresh.where, /^the `token` query parameter or the `refresh_token` field of the JSON body or the `refresh_token_cookie` cookie/)
+})
+
+t.test('configured names in descriptions are code, whatever backticks they hold', async t => {
+  const schemes = schemesOf({ tokenLocation: ['headers', 'cookies'], headerType: 'Tok`en', accessCsrfCookieKey: '`csrf`' })
+  t.match(schemes.forms.headerAuth.openapi3?.description, /value is ``Tok`en <JWT>``$/)
+  t.match(schemes.forms.csrfAuth.openapi3?.description, /The value of the `` `csrf` `` cookie/)
 })

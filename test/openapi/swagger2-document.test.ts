@@ -29,7 +29,7 @@ t.test('the bearer header becomes an apiKey Authorization header; the error sche
   t.same(document.securityDefinitions, {
     bearerAuth: { type: 'apiKey', in: 'header', name: 'Authorization', description: document.securityDefinitions.bearerAuth.description }
   })
-  t.match(document.securityDefinitions.bearerAuth.description, /"Bearer <JWT>"/, 'the description says what to type')
+  t.match(document.securityDefinitions.bearerAuth.description, /`Bearer <JWT>`/, 'the description says what to type')
   t.same(document.paths['/required'].get.security, [{ bearerAuth: [] }])
   t.same(document.paths['/optional'].get.security, [{}, { bearerAuth: [] }])
   t.same(document.paths['/required'].get.responses[401], {
@@ -52,15 +52,18 @@ t.test('the cookie alternatives are left out; the others stay', async t => {
     'neither the cookies nor the CSRF headers that go with them')
 })
 
-t.test('cookies alone: no requirement can be written, the 401 still is', async t => {
+t.test('cookies alone: no requirement can be written; the description says where the token goes', async t => {
   const { paths, securityDefinitions } = await documentOf(t, { tokenLocation: ['cookies'] }, app => {
-    app.get('/required', { preHandler: app.jwtRequired }, ok)
+    app.get('/required', { preHandler: app.jwtRequired, schema: { description: 'Mine.' } }, ok)
     app.get('/optional', { preHandler: app.jwtOptional }, ok)
-  })
-  t.notOk('security' in paths['/required'].get)
-  t.notOk('security' in paths['/optional'].get, 'not even the optional requirement')
+  }, { swagger: { securityDefinitions: { apiKey: { type: 'apiKey', in: 'header', name: 'X-Key' } }, security: [{ apiKey: [] }] } })
+  t.notOk('security' in paths['/required'].get, 'a required token: the document\'s requirement applies, the note says more')
+  t.equal(paths['/required'].get.description,
+    'Mine.\n\nNeeds the access token in the `access_token_cookie` cookie, which no security scheme of this document describes.')
+  t.same(paths['/optional'].get.security, [{}], 'an optional token: none is needed, whatever the document requires')
+  t.match(paths['/optional'].get.description, /^Accepts the access token in the `access_token_cookie` cookie/)
   t.match(paths['/required'].get.responses[401], { schema: { $ref: '#/definitions/AuthJwtError' } })
-  t.equal(securityDefinitions, undefined)
+  t.same(Object.keys(securityDefinitions), ['apiKey'])
 })
 
 t.test('a cookie scheme the app defines itself can be named', async t => {
