@@ -54,7 +54,7 @@ export function createAuthenticate (parts: AuthenticateParts): Authenticate {
   function admit (request: FastifyRequest, found: FoundToken, claims: AuthJwtClaims,
     scopes: ScopeRequirement | undefined): Promise<void> | undefined {
     if (scopes !== undefined) checkScopes(claims, scopeClaim, scopes)
-    const pending = lookUpUser?.(claims, request)
+    const pending = lookUpUser?.(claims, found.token, request)
     if (pending === undefined) {
       keep(request, claims, found)
       return undefined

@@ -9,9 +9,9 @@ export const kTokenLocation = Symbol('fastify-jwt-auth.tokenLocation')
 /** Set when this request revoked a token or logged its subject out: no cookie is renewed on its response. */
 export const kRevokedHere = Symbol('fastify-jwt-auth.revokedHere')
 export const kRequestAuthJwt = Symbol('fastify-jwt-auth.requestAuthJwt')
-/** What `userLookup` found, and the claims it was found for (a second guard on the same token looks up nobody). */
+/** What `userLookup` found, and the token it was found for (a second guard on the same token looks up nobody). */
 export const kCurrentUser = Symbol('fastify-jwt-auth.currentUser')
-export const kUserClaims = Symbol('fastify-jwt-auth.userClaims')
+export const kUserToken = Symbol('fastify-jwt-auth.userToken')
 
 export interface RequestState {
   [kClaims]: AuthJwtClaims | null
@@ -20,5 +20,5 @@ export interface RequestState {
   [kRevokedHere]: boolean
   [kRequestAuthJwt]: unknown
   [kCurrentUser]: AuthJwtUser | null
-  [kUserClaims]: AuthJwtClaims | null
+  [kUserToken]: string | null
 }

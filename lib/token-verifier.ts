@@ -8,6 +8,7 @@
 // string, and forgotten whenever a key is removed or replaced.
 import { TokenError } from 'fast-jwt'
 import { ClaimsCache, freezeClaims } from './claims-cache'
+import { fingerprintOf, SightingFilter } from './sighting-filter'
 import type { AuthJwtConfig } from './config'
 import { expiredTokenError, invalidTokenError, type JWTDecodeError } from './errors'
 import { KeyNotLoaded, type KeySource } from './keys/key-source'
@@ -22,6 +23,9 @@ export const MAX_TOKEN_LENGTH = 16 * 1024
 // bytes bound keeps large tokens from taking more than 32 MiB.
 const CLAIMS_CACHE_ENTRIES = 10_000
 export const CLAIMS_CACHE_BYTES = 32 * 1024 * 1024
+// 256 KiB: a reused token must come back before about 32,768 other tokens
+// have been verified to be let in, over three times what the cache holds.
+const SIGHTING_SLOTS = 32_768
 
 /**
  * Verifies a token with the keys in hand.
@@ -37,9 +41,12 @@ export function createTokenVerifier (config: AuthJwtConfig, keySource: KeySource
     maxBytes: CLAIMS_CACHE_BYTES,
     maxKeyLength: MAX_TOKEN_LENGTH
   })
+  // Only tokens seen before enter the cache: see sighting-filter.ts.
+  const sightings = new SightingFilter(SIGHTING_SLOTS)
   // A token verified with a key that is gone must be verified again, and fail.
   keySource.onChange(() => cache.clear())
   const keepFresh = keySource.keepFresh
+  const markClaims = config.denylistEnabled
 
   function checkValidityWindow (claims: AuthJwtClaims, now: number): void {
     if (claims.exp !== undefined && now >= claims.exp * 1000 + leeway) throw expiredTokenError()
@@ -52,7 +59,11 @@ export function createTokenVerifier (config: AuthJwtConfig, keySource: KeySource
     if (token.length > MAX_TOKEN_LENGTH) throw invalidTokenError('Token is too large')
     const now = Date.now()
     keepFresh?.()
-    const cached = cache.get(token)
+    // A token never seen is not in the cache: it is not even looked up there
+    // (a Map lookup hashes the whole token, a cost of its own).
+    const fingerprint = fingerprintOf(token)
+    const seen = sightings.has(fingerprint)
+    const cached = seen ? cache.get(token) : undefined
     if (cached !== undefined) {
       // A token cached while valid expires in the cache too.
       checkValidityWindow(cached, now)
@@ -68,8 +79,13 @@ export function createTokenVerifier (config: AuthJwtConfig, keySource: KeySource
     }
     checkClaims(claims, now)
     checkValidityWindow(claims, now)
-    markVerified(claims)
-    cache.set(token, claims, freezeClaims(claims))
+    // What the denylist reads of verified claims (see token-identity.ts);
+    // without it nothing reads it.
+    if (markClaims) markVerified(claims)
+    const bytes = freezeClaims(claims)
+    // Seen before: admitted; a token the cache holds never gets this far.
+    if (seen) cache.set(token, claims, bytes)
+    else sightings.record(fingerprint)
     return claims
   }
 }

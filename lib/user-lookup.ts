@@ -8,28 +8,28 @@ import type { FastifyRequest } from 'fastify'
 import type { WithDeadline } from './denylist/deadlines'
 import { UserLookupError, UserNotFoundError } from './errors'
 import type { AuthJwtClaims, AuthJwtUser, UserLookup } from './options'
-import { kCurrentUser, kUserClaims, type RequestState } from './request-state'
+import { kCurrentUser, kUserToken, type RequestState } from './request-state'
 
-/** Looks the user up unless it was found for these claims already; a promise only when the lookup is async. */
-export type LookUpUser = (claims: AuthJwtClaims, request: FastifyRequest) => Promise<void> | undefined
+/** Looks the user up unless it was found for this token already; a promise only when the lookup is async. */
+export type LookUpUser = (claims: AuthJwtClaims, token: string, request: FastifyRequest) => Promise<void> | undefined
 
 export function createUserLookup (userLookup: UserLookup, timeoutSeconds: number, withDeadline: WithDeadline): LookUpUser {
   const timeout = timeoutSeconds * 1000
   // A fixed text: the 500 reaches clients, and the limit is the server's business.
   const timeoutError = () => new UserLookupError('The user lookup did not answer in time')
 
-  return function lookUpUser (claims, request) {
+  return function lookUpUser (claims, token, request) {
     const state = request as FastifyRequest & RequestState
-    // Two guards on one route, or a guard and a check in the handler, verify
-    // the same token to the same claims object: one lookup serves both.
-    if (state[kUserClaims] === claims) return undefined
+    // Two guards on one route, or a guard and a check in the handler, check
+    // the same token: one lookup serves both.
+    if (state[kUserToken] === token) return undefined
     let pending: Promise<FoundUser>
     try {
       const answer = userLookup(claims, request)
       // Inside the try: reading `then` may throw (a proxy, a getter), and
       // what it throws must be logged, never sent.
       if (!isThenable(answer)) {
-        keepUser(state, claims, answer)
+        keepUser(state, token, answer)
         return undefined
       }
       pending = Promise.resolve(answer)
@@ -37,7 +37,7 @@ export function createUserLookup (userLookup: UserLookup, timeoutSeconds: number
       throw lookupFailed(error)
     }
     return withDeadline(pending, timeout, timeoutError)
-      .then(user => keepUser(state, claims, user), error => { throw lookupFailed(error) })
+      .then(user => keepUser(state, token, user), error => { throw lookupFailed(error) })
   }
 }
 
@@ -50,13 +50,13 @@ function isThenable (value: FoundUser | Promise<FoundUser>): value is Promise<Fo
 // Fails closed on anything but a user object: `false` (from `account &&
 // account.enabled && account`) means nobody, like null; 0, '' or a string
 // is no user the plugin can vouch for.
-function keepUser (state: RequestState, claims: AuthJwtClaims, user: FoundUser): void {
+function keepUser (state: RequestState, token: string, user: FoundUser): void {
   if (user === null || user === undefined || user === false) throw new UserNotFoundError()
   if (typeof user !== 'object' && typeof user !== 'function') {
     throw new UserLookupError('The user lookup answered neither a user object nor null')
   }
   state[kCurrentUser] = user
-  state[kUserClaims] = claims
+  state[kUserToken] = token
 }
 
 function lookupFailed (error: unknown): Error {

@@ -5,7 +5,7 @@
 import { TokenError } from 'fast-jwt'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import { AuthJwtError, JWTDecodeError, type FastifyJwtAuthOptions } from '../index'
+import { AuthJwtError, JWTDecodeError, type AuthJwtClaims, type FastifyJwtAuthOptions } from '../index'
 import { translateError } from '../lib/token-verifier'
 import { keys } from './fixtures/keys'
 import { buildApp } from './helpers/app'
@@ -473,14 +473,32 @@ t.test('claims nested deeper than the call stack allows are verified, not a cras
   t.ok(Object.isFrozen(innermost), 'which is frozen too')
 })
 
+// A token enters the cache when it is verified for the second time (a token
+// sent once never does): its claims are then the ones every later call gets.
+function admit (app: FastifyInstance, token: string): AuthJwtClaims {
+  app.authJwt.decodeToken(token)
+  return app.authJwt.decodeToken(token)
+}
+
 t.test('the claims cache', async (t) => {
+  t.test('a token seen once is not cached; seen twice, it is', async (t) => {
+    const app = await build(t)
+    const token = app.authJwt.createAccessToken({ subject: 'a' })
+    const first = app.authJwt.decodeToken(token)
+    const second = app.authJwt.decodeToken(token)
+    t.not(second, first, 'the second call verifies the token again')
+    t.ok(Object.isFrozen(first), 'claims of a token seen once are frozen all the same')
+    t.equal(app.authJwt.decodeToken(token), second, 'the third call gets the claims cached by the second')
+    t.equal(app.authJwt.decodeToken(token), second, 'and so does every later one')
+  })
+
   t.test('a reused token returns the same, deeply frozen claims', async (t) => {
     const app = await build(t)
     const token = app.authJwt.createAccessToken({
       subject: 'a',
       userClaims: { profile: { roles: ['admin'], address: { city: 'Paris' } } }
     })
-    const first = app.authJwt.decodeToken(token)
+    const first = admit(app, token)
     const second = app.authJwt.decodeToken(token)
     t.equal(second, first, 'the cached object')
     t.ok(Object.isFrozen(first), 'the claims are frozen')
@@ -502,7 +520,7 @@ t.test('the claims cache', async (t) => {
     const app = await build(t)
     const clock = fakeClock(t)
     const token = app.authJwt.createAccessToken({ subject: 'a', expiresTime: 2 })
-    const claims = app.authJwt.decodeToken(token)
+    const claims = admit(app, token)
     clock.advance(1000)
     t.equal(app.authJwt.decodeToken(token), claims, 'still valid, from the cache')
     clock.advance(1000)
@@ -514,7 +532,7 @@ t.test('the claims cache', async (t) => {
     const app = await build(t, { decodeLeeway: 5 })
     const clock = fakeClock(t)
     const token = app.authJwt.createAccessToken({ subject: 'a', expiresTime: 1 })
-    const claims = app.authJwt.decodeToken(token)
+    const claims = admit(app, token)
     clock.advance(4000)
     t.equal(app.authJwt.decodeToken(token), claims, 'expired 3 s ago, within the leeway')
     clock.advance(3000)
@@ -528,8 +546,8 @@ t.test('the claims cache', async (t) => {
     const token = signed({ sub: 'a', nbf: Math.floor(start / 1000) + 60 })
     refuses(t, app, token, 'FST_JWT_AUTH_TOKEN_INVALID', 'before nbf')
     clock.advance(61_000)
-    const claims = app.authJwt.decodeToken(token)
-    t.equal(claims.sub, 'a', 'valid once nbf has passed: now cached')
+    const claims = admit(app, token)
+    t.equal(app.authJwt.decodeToken(token), claims, 'valid once nbf has passed: now cached')
     clock.set(start)
     refuses(t, app, token, 'FST_JWT_AUTH_TOKEN_INVALID', 'cached, with the clock back before nbf', /not yet valid/)
   })
@@ -546,8 +564,9 @@ t.test('the claims cache', async (t) => {
   t.test('stays bounded: the oldest entries are evicted and verified again', async (t) => {
     const app = await build(t, { accessTokenExpires: false })
     const tokens = Array.from({ length: 10_050 }, (_, i) => app.authJwt.createAccessToken({ subject: i }))
-    const firstClaims = app.authJwt.decodeToken(tokens[0])
-    for (const token of tokens.slice(1)) app.authJwt.decodeToken(token)
+    const firstClaims = admit(app, tokens[0])
+    t.equal(app.authJwt.decodeToken(tokens[0]), firstClaims, 'the first token is cached')
+    for (const token of tokens.slice(1)) admit(app, token)
     const lastClaims = app.authJwt.decodeToken(tokens[tokens.length - 1])
     t.equal(app.authJwt.decodeToken(tokens[tokens.length - 1]), lastClaims, 'a recent token is still cached')
     const again = app.authJwt.decodeToken(tokens[0])
@@ -561,7 +580,7 @@ t.test('the claims cache', async (t) => {
     // Near 16 KiB of empty objects: one of the shapes that hold the most heap per character.
     const tokens = Array.from({ length: 150 }, (_, n) =>
       signed(raw(`{"sub":"${n}","pad":[${Array(4040).fill('{}').join(',')}]}`)))
-    const claims = tokens.map(token => app.authJwt.decodeToken(token))
+    const claims = tokens.map(token => admit(app, token))
     // Newest first: a cached token comes back as the very same claims object.
     let cached = 0
     const last = tokens.length - 1
