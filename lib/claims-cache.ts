@@ -5,10 +5,11 @@
 // Bounded twice: by a number of entries and by an estimate of the heap they
 // hold, since one 16 KiB token of many small objects holds as much as a few
 // hundred typical tokens. When either bound would be exceeded, the oldest
-// entries go first. The insertion order is kept in a ring of keys and costs,
+// entries go first. The insertion order is kept in a ring of entries and costs,
 // so eviction is O(1) amortised (each entry is evicted at most once): asking
 // a full Map for its first key walks over the holes that deletions leave,
 // which made every insertion slow once the cache was full.
+import { fingerprintHash, fingerprintOf } from './token-fingerprint'
 
 // Heap sizes measured on 64-bit Node (no pointer compression, Node's default)
 // with `node --expose-gc`, and rounded up: each counts what its kind of value
@@ -16,8 +17,8 @@
 // the shape of the claims (long strings, many small objects, property names
 // no other token uses, deep nesting).
 
-/** A cache entry itself: its Map entry, ring slots and key string header. */
-const ENTRY_BYTES = 96
+/** A cache entry itself: its object, its Map entry, its ring slots and the header of its token string. */
+const ENTRY_BYTES = 128
 /** An object or an array as JSON.parse builds it (an empty object takes 56). */
 const CONTAINER_BYTES = 64
 /** An array element's slot. */
@@ -43,9 +44,17 @@ export interface ClaimsCacheLimits {
   maxKeyLength: number
 }
 
+class Entry<V> {
+  constructor (readonly token: string, readonly value: V, readonly key: number) {}
+}
+
 export class ClaimsCache<V> {
-  readonly #entries = new Map<string, V>()
-  readonly #keys: Array<string | undefined>
+  // Keyed by the token's fingerprint hash, a small integer: a Map keyed by
+  // the token string would hash the whole token on every lookup. Tokens of
+  // one key are told apart by comparing them whole.
+  readonly #entries = new Map<number, Entry<V>>()
+  /** The entries in the order they came in, oldest at #oldest. */
+  readonly #ring: Array<Entry<V> | undefined>
   readonly #costs: Float64Array
   readonly #maxBytes: number
   // Keys are copied through it: no buffer is allocated for each copy.
@@ -55,55 +64,60 @@ export class ClaimsCache<V> {
   #bytes = 0
 
   constructor ({ maxEntries, maxBytes, maxKeyLength }: ClaimsCacheLimits) {
-    this.#keys = new Array(maxEntries)
+    this.#ring = new Array(maxEntries)
     this.#costs = new Float64Array(maxEntries)
     this.#maxBytes = maxBytes
     this.#scratch = Buffer.allocUnsafeSlow(maxKeyLength)
   }
 
   get (token: string): V | undefined {
-    return this.#entries.get(token)
+    const entry = this.#entries.get(fingerprintHash(fingerprintOf(token)))
+    return entry !== undefined && entry.token === token ? entry.value : undefined
   }
 
   /**
    * Adds a token that is not in the cache (the verifier only adds misses).
    * `valueBytes` is the heap its value holds, as `freezeClaims` estimates it.
    * An entry too large for its share of the budget is not cached at all, so
-   * that one token never flushes much of the cache.
+   * that one token never flushes much of the cache. A cached token of the
+   * same key gives way: it is verified again on its next request.
    */
   set (token: string, value: V, valueBytes: number): void {
     const cost = ENTRY_BYTES + token.length + valueBytes
     if (cost > this.#maxBytes / MAX_ENTRY_SHARE) return
     // The token may be a slice of a much larger string (a Cookie header, a
     // URL), which a key keeps alive whole; a copy holds the token alone.
-    const key = this.#scratch.toString('latin1', 0, this.#scratch.write(token, 0, 'latin1'))
-    // A JWT is ASCII. A key the copy changed (cut at maxKeyLength, or with a
-    // character beyond Latin-1) is not cached, rather than stored under a key
-    // that another string could match.
-    if (key !== token) return
-    const capacity = this.#keys.length
+    const copy = this.#scratch.toString('latin1', 0, this.#scratch.write(token, 0, 'latin1'))
+    // A JWT is ASCII. A token the copy changed (cut at maxKeyLength, or with
+    // a character beyond Latin-1) is not cached, rather than stored as a
+    // string that another token could match.
+    if (copy !== token) return
+    const capacity = this.#ring.length
     while (this.#count === capacity || this.#bytes + cost > this.#maxBytes) this.#evictOldest()
     const slot = (this.#oldest + this.#count) % capacity
-    this.#keys[slot] = key
+    const entry = new Entry(copy, value, fingerprintHash(fingerprintOf(copy)))
+    this.#ring[slot] = entry
     this.#costs[slot] = cost
     this.#count++
     this.#bytes += cost
-    this.#entries.set(key, value)
+    this.#entries.set(entry.key, entry)
   }
 
   #evictOldest (): void {
     const slot = this.#oldest
-    this.#entries.delete(this.#keys[slot] as string)
-    this.#keys[slot] = undefined
+    const entry = this.#ring[slot] as Entry<V>
+    // Unless a newer entry of the same key took its place in the Map.
+    if (this.#entries.get(entry.key) === entry) this.#entries.delete(entry.key)
+    this.#ring[slot] = undefined
     this.#bytes -= this.#costs[slot]
     this.#count--
-    this.#oldest = (slot + 1) % this.#keys.length
+    this.#oldest = (slot + 1) % this.#ring.length
   }
 
   /** Forgets every entry: the keys that verified them may be gone. */
   clear (): void {
     this.#entries.clear()
-    this.#keys.fill(undefined)
+    this.#ring.fill(undefined)
     this.#oldest = 0
     this.#count = 0
     this.#bytes = 0

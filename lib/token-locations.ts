@@ -31,14 +31,19 @@ export type FindToken = (request: FastifyRequest, type: TokenType) => FoundToken
 /** The query parameter a WebSocket upgrade may carry its CSRF value in. */
 const WEBSOCKET_CSRF_PARAMETER = 'csrf_token'
 
-export function createTokenFinder (config: AuthJwtConfig): { findToken: FindToken, missingTokenError: (type: TokenType) => MissingTokenError } {
-  const builders: Record<TokenLocation, (config: AuthJwtConfig) => Location> = {
+/**
+ * `isCached`: whether a token is one the verifier has cached, a string that
+ * passed verification: such a token needs no check of its text.
+ */
+export function createTokenFinder (config: AuthJwtConfig, isCached: (token: string) => boolean):
+{ findToken: FindToken, missingTokenError: (type: TokenType) => MissingTokenError } {
+  const builders: Record<TokenLocation, (config: AuthJwtConfig, isCached: (token: string) => boolean) => Location> = {
     headers: headerLocation,
     cookies: cookieLocation,
     query: queryLocation,
     json: jsonLocation
   }
-  const locations = config.tokenLocation.map(name => builders[name](config))
+  const locations = config.tokenLocation.map(name => builders[name](config, isCached))
   const read = locations.map(location => location.read)
   const missing = {
     access: locations.map(location => location.missing.access).join('; '),
@@ -59,14 +64,22 @@ export function createTokenFinder (config: AuthJwtConfig): { findToken: FindToke
 
 const WHITESPACE = /\s/
 
-function headerLocation ({ headerName, headerType }: AuthJwtConfig): Location {
+function headerLocation ({ headerName, headerType }: AuthJwtConfig, isCached: (token: string) => boolean): Location {
   const key = headerName.toLowerCase()
   const scheme = headerType.toLowerCase()
   const expected = headerType === '' ? '<JWT>' : `${headerType} <JWT>`
   const badHeader = () => new InvalidHeaderError(`Bad ${headerName} header. Expected value '${expected}'`)
+  // The header as clients write it, scheme and all: `Bearer <JWT>`.
+  const prefix = headerType === '' ? '' : `${headerType} `
 
   // `<scheme> <JWT>`, the scheme matched case-insensitively, exactly one token after it.
   function tokenOf (value: string): string {
+    // A token the verifier has cached passed verification: its text needs
+    // no check (the whitespace scan alone costs more than the cache lookup).
+    if (value.startsWith(prefix)) {
+      const token = value.slice(prefix.length)
+      if (isCached(token)) return token
+    }
     let token = value.trim()
     if (scheme !== '') {
       const space = token.indexOf(' ')

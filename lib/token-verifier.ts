@@ -8,7 +8,8 @@
 // string, and forgotten whenever a key is removed or replaced.
 import { TokenError } from 'fast-jwt'
 import { ClaimsCache, freezeClaims } from './claims-cache'
-import { fingerprintOf, SightingFilter } from './sighting-filter'
+import { SightingFilter } from './sighting-filter'
+import { fingerprintOf } from './token-fingerprint'
 import type { AuthJwtConfig } from './config'
 import { expiredTokenError, invalidTokenError, type JWTDecodeError } from './errors'
 import { KeyNotLoaded, type KeySource } from './keys/key-source'
@@ -33,7 +34,16 @@ const SIGHTING_SLOTS = 32_768
  */
 export type VerifyToken = (token: string) => AuthJwtClaims
 
-export function createTokenVerifier (config: AuthJwtConfig, keySource: KeySource): VerifyToken {
+export interface TokenVerifier {
+  verifyToken: VerifyToken
+  /**
+   * Whether `token` is cached as verified: exactly a string that passed
+   * verification (it may have expired since). Cheaper than any check of its text.
+   */
+  isCached: (token: string) => boolean
+}
+
+export function createTokenVerifier (config: AuthJwtConfig, keySource: KeySource): TokenVerifier {
   const leeway = config.decodeLeeway * 1000
   const checkClaims = createClaimsCheck(config)
   const cache = new ClaimsCache<AuthJwtClaims>({
@@ -55,15 +65,11 @@ export function createTokenVerifier (config: AuthJwtConfig, keySource: KeySource
     }
   }
 
-  return function verifyToken (token: string): AuthJwtClaims {
+  function verifyToken (token: string): AuthJwtClaims {
     if (token.length > MAX_TOKEN_LENGTH) throw invalidTokenError('Token is too large')
     const now = Date.now()
     keepFresh?.()
-    // A token never seen is not in the cache: it is not even looked up there
-    // (a Map lookup hashes the whole token, a cost of its own).
-    const fingerprint = fingerprintOf(token)
-    const seen = sightings.has(fingerprint)
-    const cached = seen ? cache.get(token) : undefined
+    const cached = cache.get(token)
     if (cached !== undefined) {
       // A token cached while valid expires in the cache too.
       checkValidityWindow(cached, now)
@@ -84,10 +90,13 @@ export function createTokenVerifier (config: AuthJwtConfig, keySource: KeySource
     if (markClaims) markVerified(claims)
     const bytes = freezeClaims(claims)
     // Seen before: admitted; a token the cache holds never gets this far.
-    if (seen) cache.set(token, claims, bytes)
+    const fingerprint = fingerprintOf(token)
+    if (sightings.has(fingerprint)) cache.set(token, claims, bytes)
     else sightings.record(fingerprint)
     return claims
   }
+
+  return { verifyToken, isCached: token => cache.get(token) !== undefined }
 }
 
 /**

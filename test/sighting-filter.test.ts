@@ -3,7 +3,8 @@
 // come from the token's last characters, the end of its signature.
 import { createHmac } from 'node:crypto'
 import t from 'tap'
-import { fingerprintOf, SightingFilter } from '../lib/sighting-filter'
+import { SightingFilter } from '../lib/sighting-filter'
+import { fingerprintOf } from '../lib/token-fingerprint'
 
 t.test('a recorded fingerprint is known; one never recorded is not', async t => {
   const filter = new SightingFilter(1024)
