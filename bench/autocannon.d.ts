@@ -8,6 +8,8 @@ declare module 'autocannon' {
       method: string
       path: string
       headers: Record<string, string>
+      /** Sent as is, with its Content-Length. */
+      body?: string
     }
 
     interface Client {

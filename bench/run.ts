@@ -11,10 +11,13 @@
 // Every variant gets the same tokens: the runner signs them once per run,
 // for each algorithm the chosen variants use, with a secret and key pairs
 // it hands to every server (bench/keys.ts).
+//
+// At the end, the median requests/s of each run go into an SVG chart
+// (bench/chart.ts), bench/chart.svg unless BENCH_CHART says otherwise.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once, type EventEmitter } from 'node:events'
-import { readdirSync, statSync } from 'node:fs'
+import { readdirSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
@@ -22,9 +25,11 @@ import { isDeepStrictEqual } from 'node:util'
 import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
+import { renderBenchChart } from './chart'
 import { encodeKeyPairs, generateKeyPairs, KEYS_VARIABLE, type BenchAlgorithm, type KeyPairs } from './keys'
 import {
-  isVariant, MODES, pluginKeyOptions, RATIOS, RESPONSE, ROUTE, VARIANTS, type Load, type Mode, type Variant, type VariantSpec
+  isVariant, LOGIN_ROUTE, MODE_LABELS, MODES, pluginKeyOptions, RATIOS, RESPONSE, ROUTE, VARIANTS,
+  type Load, type LoginTokens, type Mode, type Variant, type VariantSpec
 } from './variants'
 
 const ROOT = path.join(__dirname, '..')
@@ -35,6 +40,10 @@ const CONNECTIONS = 50
  * Signing them takes about 6 s for RS256 and 1 s for ES256 or EdDSA.
  */
 const NEW_TOKENS = 20_000
+/** Usernames the login runs send, shared out among the connections as the new tokens are. */
+const LOGIN_USERS = 1_000
+/** What the login route's tokens must live, for both libraries: 15 minutes and 30 days. */
+const LOGIN_LIFETIMES = { access: 900, refresh: 2_592_000 }
 const SERVER_START_TIMEOUT_MS = 30_000
 /** Below this, the server waited for requests: the load generator set the pace. */
 const SATURATED_CPU_PERCENT = 90
@@ -46,6 +55,8 @@ interface Settings {
   variants: Variant[]
   redisUrl: string
   pin: boolean
+  /** Where the chart goes; null: no chart. */
+  chart: string | null
 }
 
 /** The tokens of one algorithm. */
@@ -109,7 +120,8 @@ function readSettings (env: NodeJS.ProcessEnv): Settings {
     warmup: number('BENCH_WARMUP', 1, 0),
     variants: (variants.length > 0 ? variants : Object.keys(VARIANTS)) as Variant[],
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    pin: env.BENCH_PIN !== '0'
+    pin: env.BENCH_PIN !== '0',
+    chart: env.BENCH_CHART === undefined ? path.join(__dirname, 'chart.svg') : env.BENCH_CHART === '' ? null : path.resolve(env.BENCH_CHART)
   }
 }
 
@@ -213,13 +225,17 @@ async function get (url: string, token?: string): Promise<{ status: number, body
  * it is meant to (the runs then check every response is a 2xx). A guard that
  * lets anything in, or a cache that is not on, would make the figures lie.
  */
-async function checkServer (variant: Variant, url: string, allTokens: Map<BenchAlgorithm, Tokens>): Promise<void> {
+async function checkServer (variant: Variant, url: string, allTokens: Map<BenchAlgorithm, Tokens>, modes: Set<Mode>): Promise<void> {
   const spec: VariantSpec = VARIANTS[variant]
   const tokens = allTokens.get(spec.algorithm) as Tokens
   const fail = (what: string): never => { throw new Error(`Check of the ${variant} server failed: ${what}`) }
   const { status: okStatus, body: okBody } = await get(url + ROUTE, tokens.reused)
   if (okStatus !== 200 || !isDeepStrictEqual(okBody, RESPONSE)) fail(`the reused token got ${okStatus} ${JSON.stringify(okBody)}`)
+  if (modes.has('login')) await checkLogin(url, tokens, fail)
   if (!spec.guarded) return
+  // The subject the measured route's handler reads is the token's.
+  const { body: { subject } } = await get(`${url}/__bench/subject`, tokens.reused)
+  if (subject !== 'user') fail(`the handler read the subject ${JSON.stringify(subject)} instead of "user"`)
   // The reused token's header and payload under another token's signature.
   const forged = [...tokens.reused.split('.').slice(0, 2), tokens.perRequest[0].split('.')[2]].join('.')
   for (const [name, token] of [
@@ -238,6 +254,8 @@ async function checkServer (variant: Variant, url: string, allTokens: Map<BenchA
     const { status } = await get(url + ROUTE, reused)
     if (status < 400) fail(`an ${algorithm} token got ${status}`)
   }
+  // The reused token's third and fourth requests: fastify-jwt-auth caches a
+  // token from its second verification on, fast-jwt's cache from its first.
   await get(`${url}/__bench/claims`, tokens.reused)
   const { body: claims } = await get(`${url}/__bench/claims`, tokens.reused)
   if (claims.sameAsPrevious !== spec.cachesClaims) fail(`a reused token's claims were ${spec.cachesClaims ? 'not ' : ''}taken from a cache`)
@@ -246,28 +264,86 @@ async function checkServer (variant: Variant, url: string, allTokens: Map<BenchA
   if (status !== 401 || body.code !== 'FST_JWT_AUTH_TOKEN_REVOKED') fail(`a revoked token got ${status} ${String(body.code)}`)
 }
 
+/**
+ * The login route, before it is measured: a bad body gets 400, and a good
+ * one an access and a refresh token for the username, which the variant's
+ * own verifier accepts, of the type and lifetime they are meant to have; the
+ * access token opens the measured route. Failures never quote a token.
+ */
+async function checkLogin (url: string, tokens: Tokens, fail: (what: string) => never): Promise<void> {
+  const post = async (body: unknown): Promise<{ status: number, body: Partial<Record<keyof LoginTokens, unknown>> }> => {
+    const response = await fetch(url + LOGIN_ROUTE, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    return { status: response.status, body: await response.json() as Partial<Record<keyof LoginTokens, unknown>> }
+  }
+  const { status: badStatus } = await post({ username: '' })
+  if (badStatus !== 400) fail(`the login route answered an empty username with ${badStatus} instead of 400`)
+  const username = 'user-check'
+  const { status, body } = await post({ username })
+  const { access_token: access, refresh_token: refresh } = body
+  if (status !== 200 || typeof access !== 'string' || typeof refresh !== 'string') {
+    fail(`the login route answered ${status} with ${JSON.stringify(Object.keys(body))} instead of 200 with access_token and refresh_token`)
+  }
+  for (const [type, token] of [['access', access], ['refresh', refresh]] as const) {
+    const { status: verifyStatus, body: { claims } } = await get(`${url}/__bench/verify`, token as string)
+    const { sub, exp, iat, type: claimedType } = (claims ?? {}) as Record<string, unknown>
+    if (verifyStatus !== 200) fail(`the login route's ${type} token did not verify (${verifyStatus})`)
+    if (sub !== username) fail(`the login route's ${type} token has the subject ${JSON.stringify(sub)} instead of "${username}"`)
+    if (typeof exp !== 'number' || typeof iat !== 'number' || exp - iat !== LOGIN_LIFETIMES[type]) {
+      fail(`the login route's ${type} token lives ${typeof exp === 'number' && typeof iat === 'number' ? exp - iat : '?'} s instead of ${LOGIN_LIFETIMES[type]} s`)
+    }
+    if ((claimedType === 'refresh') !== (type === 'refresh')) fail(`the login route's ${type} token has the type ${JSON.stringify(claimedType)}`)
+  }
+  const { status: routeStatus } = await get(url + ROUTE, access as string)
+  if (routeStatus !== 200) fail(`the login route's access token got ${routeStatus} on ${ROUTE}`)
+  // The forged token proves the verifier is not a stub that accepts anything.
+  const forged = [...(access as string).split('.').slice(0, 2), tokens.perRequest[0].split('.')[2]].join('.')
+  if ((await get(`${url}/__bench/verify`, forged)).status !== 401) fail('the variant\'s verifier accepted a forged token')
+}
+
+/** Item i to connection i mod CONNECTIONS. */
+function shareOut<T> (items: T[]): T[][] {
+  const shares: T[][] = Array.from({ length: CONNECTIONS }, () => [])
+  items.forEach((item, i) => shares[i % CONNECTIONS].push(item))
+  return shares
+}
+
+/** Each connection sends its share of requests in turn, from `start` on (all from the first without). */
+function loadInTurn (url: string, seconds: number, shares: autocannon.Request[][], start?: number[],
+  onResponse?: (connection: number) => void): Promise<autocannon.Result> {
+  let nextClient = 0
+  return autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    setupClient: client => {
+      const connection = nextClient++ % CONNECTIONS
+      const [share, first] = [shares[connection], start?.[connection] ?? 0]
+      client.setRequests([...share.slice(first), ...share.slice(0, first)])
+      // A client is an EventEmitter (autocannon's `Client` events), which bench/autocannon.d.ts does not declare.
+      if (onResponse !== undefined) (client as unknown as EventEmitter).on('response', () => onResponse(connection))
+    }
+  })
+}
+
 async function load (server: Server, mode: Mode, tokens: Tokens, seconds: number): Promise<autocannon.Result> {
-  const options = { url: server.url + ROUTE, connections: CONNECTIONS, duration: seconds }
-  if (mode === 'reused') return autocannon({ ...options, headers: { authorization: `Bearer ${tokens.reused}` } })
+  if (mode === 'reused') {
+    return autocannon({ url: server.url + ROUTE, connections: CONNECTIONS, duration: seconds, headers: { authorization: `Bearer ${tokens.reused}` } })
+  }
+  if (mode === 'login') {
+    // Requests built once, like the new tokens' below; a different username
+    // on most requests.
+    const requests = Array.from({ length: LOGIN_USERS }, (_, n): autocannon.Request => ({
+      method: 'POST', path: LOGIN_ROUTE, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: `user-${n}` })
+    }))
+    return loadInTurn(server.url + LOGIN_ROUTE, seconds, shareOut(requests))
+  }
   // Token i goes to connection i mod CONNECTIONS, which sends its share in
   // turn as requests built once (building each request on the fly would make
   // the load generator set the pace): no two connections send the same token.
   // Each connection starts where it stopped in the previous run.
-  const shares: autocannon.Request[][] = Array.from({ length: CONNECTIONS }, () => [])
-  tokens.perRequest.forEach((token, i) => shares[i % CONNECTIONS].push({ method: 'GET', path: ROUTE, headers: { authorization: `Bearer ${token}` } }))
+  const shares = shareOut(tokens.perRequest.map((token): autocannon.Request => ({ method: 'GET', path: ROUTE, headers: { authorization: `Bearer ${token}` } })))
   const responses = new Array<number>(CONNECTIONS).fill(0)
-  let nextClient = 0
-  const result = await autocannon({
-    ...options,
-    setupClient: client => {
-      const connection = nextClient++ % CONNECTIONS
-      const [share, start] = [shares[connection], server.positions[connection]]
-      client.setRequests([...share.slice(start), ...share.slice(0, start)])
-      // A client is an EventEmitter (autocannon's `Client` events), which bench/autocannon.d.ts does not declare.
-      const events = client as unknown as EventEmitter
-      events.on('response', () => { responses[connection]++ })
-    }
-  })
+  const result = await loadInTurn(server.url + ROUTE, seconds, shares, server.positions, connection => { responses[connection]++ })
   // One more: the request that may have been in flight when the run stopped.
   responses.forEach((count, connection) => {
     server.positions[connection] = (server.positions[connection] + count + 1) % shares[connection].length
@@ -355,6 +431,21 @@ function report (rounds: Run[][], skipped: Set<Variant>): void {
   }
 }
 
+/** The chart of the median requests/s over the rounds of each variant in each of its modes. */
+function chart (rounds: Run[][], variants: Variant[], settings: Settings): string {
+  const requestsPerSecond = (variant: Variant, mode: Mode): number | null =>
+    median(rounds.flat().filter(run => run.variant === variant && run.mode === mode).map(run => run.requestsPerSecond))
+  return renderBenchChart({
+    node: process.version,
+    cpu: `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}`,
+    rounds: settings.rounds,
+    durationSeconds: settings.duration,
+    date: new Date(),
+    series: MODES.map(mode => ({ key: mode, label: MODE_LABELS[mode] })),
+    groups: variants.map(variant => ({ name: variant, values: Object.fromEntries(MODES.map(mode => [mode, requestsPerSecond(variant, mode)])) }))
+  })
+}
+
 async function main (children: Set<ChildProcess>): Promise<void> {
   const stale = staleBuild()
   if (stale !== null) throw new Error(stale)
@@ -397,7 +488,7 @@ async function main (children: Set<ChildProcess>): Promise<void> {
     for (const variant of variants) {
       const server = await startServer(variant, bench)
       servers.set(variant, server)
-      await checkServer(variant, server.url, bench.tokens)
+      await checkServer(variant, server.url, bench.tokens, new Set(loads.filter(load => load.variant === variant).map(load => load.mode)))
     }
     const runs: Run[] = []
     for (const load of round % 2 === 1 ? loads : [...loads].reverse()) {
@@ -412,6 +503,10 @@ async function main (children: Set<ChildProcess>): Promise<void> {
   }
 
   report(rounds, skipped)
+  if (settings.chart !== null) {
+    writeFileSync(settings.chart, chart(rounds, variants, settings))
+    console.log(`\nChart of the median requests/s: ${path.relative(process.cwd(), settings.chart) || settings.chart}`)
+  }
   console.log(`\nLoad average (1 min): ${loadAverageBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after (the benchmark itself adds about 2).`)
 }
 

@@ -1,12 +1,20 @@
 // One benchmark server: `node --import tsx bench/server.ts <variant>`, with
 // BENCH_SECRET, BENCH_KEYS (the key pairs, see bench/keys.ts) and REDIS_URL
-// set. Serves the measured route behind the variant's preHandler, plus
-// /__bench/* routes for the runner's checks and CPU readings, which are never
-// measured. Prints one JSON line,
-// `{"port":…}`, once it listens on 127.0.0.1.
+// set. Serves the measured route behind the variant's preHandler and, where
+// the variant can sign, the login route, plus /__bench/* routes for the
+// runner's checks and CPU readings, which are never measured. Prints one JSON
+// line, `{"port":…}`, once it listens on 127.0.0.1.
 import Fastify from 'fastify'
 import { decodeKeyPairs, KEYS_VARIABLE } from './keys'
-import { isVariant, RESPONSE, ROUTE, VARIANTS } from './variants'
+import { isVariant, LOGIN_ROUTE, RESPONSE, ROUTE, VARIANTS } from './variants'
+
+const loginSchema = {
+  body: {
+    type: 'object',
+    properties: { username: { type: 'string', minLength: 1, maxLength: 100 } },
+    required: ['username']
+  }
+}
 
 async function main (): Promise<void> {
   const variant = process.argv[2] ?? ''
@@ -20,7 +28,7 @@ async function main (): Promise<void> {
   // function) would cost time on the measured path.
   const plugin = require('../dist/index.js') as typeof import('../index')
   const app = Fastify({ logger: false })
-  const { preHandler, claimsOf, revokedToken } = await VARIANTS[variant].setup(app, {
+  const { preHandler, claimsOf, subjectOf, login, verify, revokedToken } = await VARIANTS[variant].setup(app, {
     plugin,
     secret,
     keys,
@@ -28,7 +36,16 @@ async function main (): Promise<void> {
   })
   const guarded = preHandler === undefined ? {} : { preHandler }
 
-  app.get(ROUTE, guarded, async () => RESPONSE)
+  // Real handlers read who is calling, so the measured one does too. A guard
+  // that let a request through without a subject fails the run (a 500).
+  app.get(ROUTE, guarded, async request => {
+    if (subjectOf !== undefined && (subjectOf(request) ?? null) === null) throw new Error('The verified token has no subject')
+    return RESPONSE
+  })
+
+  if (login !== undefined) {
+    app.post(LOGIN_ROUTE, { schema: loginSchema }, async request => login(request, (request.body as { username: string }).username))
+  }
 
   // The process's CPU time so far: read before and after a run, it gives what
   // a request costs the server, whatever else the machine was doing.
@@ -46,6 +63,18 @@ async function main (): Promise<void> {
     return { sameAsPrevious }
   })
   app.get('/__bench/revoked', async () => ({ token: revokedToken ?? null }))
+  // The subject the measured route's handler reads.
+  app.get('/__bench/subject', guarded, async request => ({ subject: subjectOf?.(request) ?? null }))
+  // The claims of the bearer token, as the variant's own verifier reads them:
+  // the runner checks the login route's tokens with it.
+  app.get('/__bench/verify', async (request, reply) => {
+    const token = request.headers.authorization?.replace(/^Bearer /, '') ?? ''
+    try {
+      return { claims: verify?.(token) ?? null }
+    } catch {
+      return reply.code(401).send({ claims: null })
+    }
+  })
 
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
