@@ -21,7 +21,7 @@ import { RequestAuthJwt, type RequestAuthJwtParts } from './lib/request-auth-jwt
 import { createImplicitRefresh } from './lib/sessions/implicit-refresh'
 import { createRefreshRotation } from './lib/sessions/refresh-rotation'
 import {
-  kClaims, kCurrentUser, kRequestAuthJwt, kRevokedHere, kToken, kTokenLocation, kUserToken, type RequestState
+  kClaims, kCurrentUser, kRequestAuthJwt, kRevokedHere, kToken, kTokenLocation, kUserFoundBy, kUserToken, type RequestState
 } from './lib/request-state'
 import { scopeRequirement, type ScopesRequiredOptions } from './lib/scopes'
 import { createTokenFactory } from './lib/token-factory'
@@ -100,6 +100,7 @@ async function fastifyJwtAuthPlugin (fastify: FastifyInstance, options: FastifyJ
   fastify.decorateRequest(kRequestAuthJwt, null)
   fastify.decorateRequest(kCurrentUser, null)
   fastify.decorateRequest(kUserToken, null)
+  fastify.decorateRequest(kUserFoundBy, null)
   fastify.decorateRequest('authJwt', {
     getter (this: FastifyRequest) {
       const state = this as FastifyRequest & RequestState

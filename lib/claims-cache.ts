@@ -45,19 +45,20 @@ export interface ClaimsCacheLimits {
 }
 
 class Entry<V> {
-  constructor (readonly token: string, readonly value: V, readonly key: number) {}
+  constructor (readonly token: string, readonly value: V, readonly hash: number) {}
 }
 
 export class ClaimsCache<V> {
-  // Keyed by the token's fingerprint hash, a small integer: a Map keyed by
-  // the token string would hash the whole token on every lookup. Tokens of
-  // one key are told apart by comparing them whole.
+  // By the hash of the token's fingerprint (token-fingerprint.ts), a small
+  // integer: a Map of token strings would hash the whole token on every
+  // lookup. A hit is a hit only if the whole token is the same.
+  // At most one entry per hash.
   readonly #entries = new Map<number, Entry<V>>()
   /** The entries in the order they came in, oldest at #oldest. */
   readonly #ring: Array<Entry<V> | undefined>
   readonly #costs: Float64Array
   readonly #maxBytes: number
-  // Keys are copied through it: no buffer is allocated for each copy.
+  // Tokens are copied through it: no buffer is allocated for each copy.
   readonly #scratch: Buffer
   #oldest = 0
   #count = 0
@@ -79,14 +80,19 @@ export class ClaimsCache<V> {
    * Adds a token that is not in the cache (the verifier only adds misses).
    * `valueBytes` is the heap its value holds, as `freezeClaims` estimates it.
    * An entry too large for its share of the budget is not cached at all, so
-   * that one token never flushes much of the cache. A cached token of the
-   * same key gives way: it is verified again on its next request.
+   * that one token never flushes much of the cache. Nor is a token whose
+   * hash a cached token already has: the one cached stays, and the other is
+   * verified on each of its requests. (Replacing it would let two tokens of
+   * one hash, sent in turn, push a new entry on every request and flush
+   * everybody else's.)
    */
   set (token: string, value: V, valueBytes: number): void {
     const cost = ENTRY_BYTES + token.length + valueBytes
     if (cost > this.#maxBytes / MAX_ENTRY_SHARE) return
+    const hash = fingerprintHash(fingerprintOf(token))
+    if (this.#entries.has(hash)) return
     // The token may be a slice of a much larger string (a Cookie header, a
-    // URL), which a key keeps alive whole; a copy holds the token alone.
+    // URL), which the cache would keep alive whole; a copy holds the token alone.
     const copy = this.#scratch.toString('latin1', 0, this.#scratch.write(token, 0, 'latin1'))
     // A JWT is ASCII. A token the copy changed (cut at maxKeyLength, or with
     // a character beyond Latin-1) is not cached, rather than stored as a
@@ -95,19 +101,18 @@ export class ClaimsCache<V> {
     const capacity = this.#ring.length
     while (this.#count === capacity || this.#bytes + cost > this.#maxBytes) this.#evictOldest()
     const slot = (this.#oldest + this.#count) % capacity
-    const entry = new Entry(copy, value, fingerprintHash(fingerprintOf(copy)))
+    const entry = new Entry(copy, value, hash)
     this.#ring[slot] = entry
     this.#costs[slot] = cost
     this.#count++
     this.#bytes += cost
-    this.#entries.set(entry.key, entry)
+    this.#entries.set(hash, entry)
   }
 
   #evictOldest (): void {
     const slot = this.#oldest
     const entry = this.#ring[slot] as Entry<V>
-    // Unless a newer entry of the same key took its place in the Map.
-    if (this.#entries.get(entry.key) === entry) this.#entries.delete(entry.key)
+    this.#entries.delete(entry.hash)
     this.#ring[slot] = undefined
     this.#bytes -= this.#costs[slot]
     this.#count--

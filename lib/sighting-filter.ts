@@ -8,9 +8,9 @@
 // One fingerprint per slot, in a fixed table: a token's slot is taken over by
 // the next token that lands there, so the table never grows, and forgetting a
 // token only costs it one more verification. Two tokens with one fingerprint
-// only let the second into the cache one sighting early; only verified tokens
-// are recorded, and a token is verified again with the keys of the day before
-// it is cached.
+// only let the second into the cache one sighting early (and tokens whose
+// hashes collide share a slot); only verified tokens are recorded, and a
+// token is verified again with the keys of the day before it is cached.
 import { fingerprintHash } from './token-fingerprint'
 
 export class SightingFilter {
@@ -19,6 +19,10 @@ export class SightingFilter {
 
   /** `slots`: a power of two. */
   constructor (slots: number) {
+    // A slot is chosen by masking the hash's low bits.
+    if (!Number.isSafeInteger(slots) || slots < 1 || (slots & (slots - 1)) !== 0) {
+      throw new RangeError('slots must be a power of two')
+    }
     this.#slots = new Float64Array(slots)
     this.#mask = slots - 1
   }

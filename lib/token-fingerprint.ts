@@ -1,10 +1,12 @@
 // A cheap stand-in for a token's identity: read from its last characters,
-// the end of its signature, which is as random as a hash for any token a
-// key signed, and costs a few character reads instead of hashing the whole
+// the end of its signature, which varies as much as a hash over the tokens a
+// key signs, and costs a few character reads instead of hashing the whole
 // token (some hundred characters: what a Map keyed by the token string pays
-// on every lookup, since every request brings a new string). Nothing trusts
-// it alone: whoever finds a token by its fingerprint compares the whole
-// token before using what it found.
+// on every lookup, since every request brings a new string). It is no
+// secret: anyone holding many valid tokens can look for two of one hash.
+// So nothing trusts it alone: whoever finds a token by its fingerprint
+// compares the whole token before using what it found, and a collision only
+// costs the colliding token its place in the cache.
 
 /** Characters read: 7 × 7 bits, exact in a double. */
 const FINGERPRINT_CHARACTERS = 7

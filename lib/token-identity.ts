@@ -35,10 +35,17 @@ export function newJti (nowMs: number): string {
 // microsecond per new token: a spread or JSON copy of the claims does not
 // carry it, so a copy counts as built by hand.
 const kVerified = Symbol('fastify-jwt-auth.verified')
+/** Held by claims whose time of issue was not worked out when they were marked. */
+const NOT_WORKED_OUT = null
 
-/** Marks verified claims (before they are frozen). */
-export function markVerified (claims: AuthJwtClaims): void {
-  Object.defineProperty(claims, kVerified, { value: issuedAtMsFrom(claims) })
+/**
+ * Marks verified claims (before they are frozen). `withIssueTime`: work out
+ * their time of issue now, for an instance whose denylist reads it on every
+ * request; the others' claims work it out if ever it is asked for (their
+ * tokens may still be revoked through another instance).
+ */
+export function markVerified (claims: AuthJwtClaims, withIssueTime: boolean): void {
+  Object.defineProperty(claims, kVerified, { value: withIssueTime ? issuedAtMsFrom(claims) : NOT_WORKED_OUT })
 }
 
 /** Whether `claims` is an object the verifier returned for a verified token, rather than one built by hand. */
@@ -56,7 +63,9 @@ const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
  * refuses it (fail closed); undefined without `iat`.
  */
 export function issuedAtMsOf (claims: AuthJwtClaims): number | undefined {
-  return isVerifiedClaims(claims) ? (claims as unknown as Record<symbol, number | undefined>)[kVerified] : issuedAtMsFrom(claims)
+  if (!isVerifiedClaims(claims)) return issuedAtMsFrom(claims)
+  const marked = (claims as unknown as Record<symbol, number | undefined | null>)[kVerified]
+  return marked === NOT_WORKED_OUT ? issuedAtMsFrom(claims) : marked
 }
 
 function issuedAtMsFrom (claims: AuthJwtClaims): number | undefined {

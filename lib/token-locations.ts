@@ -74,8 +74,9 @@ function headerLocation ({ headerName, headerType }: AuthJwtConfig, isCached: (t
 
   // `<scheme> <JWT>`, the scheme matched case-insensitively, exactly one token after it.
   function tokenOf (value: string): string {
-    // A token the verifier has cached passed verification: its text needs
-    // no check (the whitespace scan alone costs more than the cache lookup).
+    // A token the verifier has cached passed verification, which accepts
+    // base64url characters and dots only: its text needs no other check
+    // (the whitespace scan alone cost more than the cache lookup).
     if (value.startsWith(prefix)) {
       const token = value.slice(prefix.length)
       if (isCached(token)) return token

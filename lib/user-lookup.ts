@@ -8,7 +8,7 @@ import type { FastifyRequest } from 'fastify'
 import type { WithDeadline } from './denylist/deadlines'
 import { UserLookupError, UserNotFoundError } from './errors'
 import type { AuthJwtClaims, AuthJwtUser, UserLookup } from './options'
-import { kCurrentUser, kUserToken, type RequestState } from './request-state'
+import { kCurrentUser, kUserFoundBy, kUserToken, type RequestState } from './request-state'
 
 /** Looks the user up unless it was found for this token already; a promise only when the lookup is async. */
 export type LookUpUser = (claims: AuthJwtClaims, token: string, request: FastifyRequest) => Promise<void> | undefined
@@ -21,15 +21,16 @@ export function createUserLookup (userLookup: UserLookup, timeoutSeconds: number
   return function lookUpUser (claims, token, request) {
     const state = request as FastifyRequest & RequestState
     // Two guards on one route, or a guard and a check in the handler, check
-    // the same token: one lookup serves both.
-    if (state[kUserToken] === token) return undefined
+    // the same token: one lookup serves both. Not a guard of another
+    // instance of the plugin, whose lookup may well refuse that user.
+    if (state[kUserToken] === token && state[kUserFoundBy] === lookUpUser) return undefined
     let pending: Promise<FoundUser>
     try {
       const answer = userLookup(claims, request)
       // Inside the try: reading `then` may throw (a proxy, a getter), and
       // what it throws must be logged, never sent.
       if (!isThenable(answer)) {
-        keepUser(state, token, answer)
+        keepUser(state, token, answer, lookUpUser)
         return undefined
       }
       pending = Promise.resolve(answer)
@@ -37,7 +38,7 @@ export function createUserLookup (userLookup: UserLookup, timeoutSeconds: number
       throw lookupFailed(error)
     }
     return withDeadline(pending, timeout, timeoutError)
-      .then(user => keepUser(state, token, user), error => { throw lookupFailed(error) })
+      .then(user => keepUser(state, token, user, lookUpUser), error => { throw lookupFailed(error) })
   }
 }
 
@@ -50,13 +51,14 @@ function isThenable (value: FoundUser | Promise<FoundUser>): value is Promise<Fo
 // Fails closed on anything but a user object: `false` (from `account &&
 // account.enabled && account`) means nobody, like null; 0, '' or a string
 // is no user the plugin can vouch for.
-function keepUser (state: RequestState, token: string, user: FoundUser): void {
+function keepUser (state: RequestState, token: string, user: FoundUser, foundBy: LookUpUser): void {
   if (user === null || user === undefined || user === false) throw new UserNotFoundError()
   if (typeof user !== 'object' && typeof user !== 'function') {
     throw new UserLookupError('The user lookup answered neither a user object nor null')
   }
   state[kCurrentUser] = user
   state[kUserToken] = token
+  state[kUserFoundBy] = foundBy
 }
 
 function lookupFailed (error: unknown): Error {

@@ -5,6 +5,7 @@
 // claims-cache-heap.test.ts; how the verifier uses it: token-verifier.test.ts.
 import t from 'tap'
 import { ClaimsCache, freezeClaims, type ClaimsCacheLimits } from '../lib/claims-cache'
+import { fingerprintHash, fingerprintOf } from '../lib/token-fingerprint'
 
 /** Keys of up to 100 characters. */
 const limits = (maxEntries: number, maxBytes: number): ClaimsCacheLimits => ({ maxEntries, maxBytes, maxKeyLength: 100 })
@@ -42,22 +43,30 @@ t.test('the entry bound: the oldest entry goes first', async (t) => {
 
 t.test('the byte bound: the oldest entries go until the new one fits', async (t) => {
   const overhead = entryOverhead(1)
-  const budget = 16 * (overhead + 1000)
+  const small = overhead + 250
+  const large = overhead + 1000
+  const budget = 16 * large
   const cache = new ClaimsCache<string>(limits(100, budget))
   // Eight small entries.
   for (const key of 'abcdefgh') cache.set(key, key, 250)
-  t.equal(cache.bytes, 8 * (overhead + 250), 'the bytes of eight small entries')
+  t.equal(cache.bytes, 8 * small, 'the bytes of eight small entries')
   // Entries of overhead + 1000 bytes (the largest allowed) until the budget is reached.
   for (let i = 0; i < 14; i++) cache.set(String.fromCharCode(65 + i), 'large', 1000)
+  // As many of the oldest small entries as it takes for the large ones to fit.
+  const gone = Math.ceil((8 * small + 14 * large - budget) / small)
+  t.ok(gone > 0 && gone < 8, `${gone} small entries had to go`)
   t.ok(cache.bytes <= budget, 'within the budget')
-  t.equal(cache.bytes, 14 * (overhead + 1000) + 6 * (overhead + 250), 'the two oldest small entries made room')
-  t.same(['a', 'b'].map(key => cache.get(key)), [undefined, undefined], 'a and b were evicted')
-  t.same([...'cdefgh'].map(key => cache.get(key)), [...'cdefgh'], 'the newer small entries are kept')
+  t.equal(cache.bytes, 14 * large + (8 - gone) * small, 'the oldest small entries made room, no more')
+  const keys = [...'abcdefgh']
+  t.same(keys.map(key => cache.get(key)), keys.map((key, i) => i < gone ? undefined : key),
+    'the oldest small entries were evicted, the newer ones kept')
+  const goneToo = Math.max(0, Math.ceil((cache.bytes + large - budget) / small))
+  t.ok(goneToo > 0, 'one more large entry does not fit as it is')
   cache.set('Z', 'large', 1000)
   t.ok(cache.bytes <= budget, 'still within the budget')
-  t.same([...'cdefgh'].map(key => cache.get(key)), [undefined, undefined, undefined, 'f', 'g', 'h'],
-    'three small entries went, oldest first, for one large one')
-  t.equal(cache.size, 18, 'fifteen large entries and three small ones')
+  t.same(keys.map(key => cache.get(key)), keys.map((key, i) => i < gone + goneToo ? undefined : key),
+    'small entries went, oldest first, for one large one')
+  t.equal(cache.size, 15 + 8 - gone - goneToo, 'fifteen large entries and the small ones left')
   t.equal(cache.get('Z'), 'large', 'the new entry is cached')
 })
 
@@ -164,4 +173,33 @@ t.test('freezeClaims estimates more for what takes more heap', async (t) => {
     'a property: its slot, and a hidden class of its own when its name is new')
   t.equal(cost('{"sub":"a","x":[true,false,null]}'), cost('{"sub":"a","x":[]}') + 3 * 8,
     'true, false and null take their slot only')
+})
+
+t.test('two tokens of one hash: the one cached stays, the other is not cached', async (t) => {
+  // Tokens are found by a 30-bit hash of their last characters: among some
+  // 100,000 strings, two share one.
+  const byHash = new Map<number, string>()
+  let pair: [string, string] | undefined
+  for (let i = 0; pair === undefined; i++) {
+    const token = `h.p.${i.toString(36).padStart(7, '0')}`
+    const hash = fingerprintHash(fingerprintOf(token))
+    const other = byHash.get(hash)
+    if (other !== undefined) pair = [other, token]
+    byHash.set(hash, token)
+  }
+  const [first, second] = pair
+  const cache = new ClaimsCache<string>(limits(3, 1_000_000))
+  cache.set(first, 'first', 0)
+  cache.set(second, 'second', 0)
+  t.equal(cache.get(first), 'first', 'the first is cached')
+  t.equal(cache.get(second), undefined, 'the second is not: nor is it served the first one\'s value')
+  t.equal(cache.size, 1, 'one entry')
+  for (let round = 0; round < 10; round++) cache.set(second, 'second', 0)
+  t.equal(cache.get(first), 'first', 'sent again and again, the second never pushes the first out')
+  cache.set('a.b.c', 'c', 0)
+  cache.set('a.b.d', 'd', 0)
+  cache.set('a.b.e', 'e', 0)
+  t.equal(cache.get(first), undefined, 'the first goes when it is the oldest')
+  cache.set(second, 'second', 0)
+  t.equal(cache.get(second), 'second', 'then the second may be cached')
 })

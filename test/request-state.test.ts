@@ -3,7 +3,9 @@
 // `authJwt`, and no name an application or another plugin could be using.
 import t from 'tap'
 import Fastify, { type FastifyRequest } from 'fastify'
-import { kClaims, kCurrentUser, kRequestAuthJwt, kRevokedHere, kToken, kTokenLocation, kUserToken } from '../lib/request-state'
+import {
+  kClaims, kCurrentUser, kRequestAuthJwt, kRevokedHere, kToken, kTokenLocation, kUserFoundBy, kUserToken
+} from '../lib/request-state'
 import { bearer, buildApp } from './helpers/app'
 
 /** Every string name a request has, its own and its prototypes', and its own symbols. */
@@ -29,7 +31,7 @@ t.test('the plugin adds one name to the request, authJwt; its state is under the
   t.ok(withPlugin.hasRequestDecorator('authJwt'), 'authJwt is a request decorator')
   const added = after.symbols.filter(symbol => !before.symbols.includes(symbol))
   t.same(added.map(String).sort(),
-    [kClaims, kCurrentUser, kRequestAuthJwt, kRevokedHere, kToken, kTokenLocation, kUserToken].map(String).sort(),
+    [kClaims, kCurrentUser, kRequestAuthJwt, kRevokedHere, kToken, kTokenLocation, kUserFoundBy, kUserToken].map(String).sort(),
     'the new symbols are those of the request state')
   t.ok([kClaims, kToken, kRequestAuthJwt].every(symbol => added.includes(symbol)), 'the very symbols, not look-alikes')
 })

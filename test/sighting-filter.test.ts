@@ -49,3 +49,10 @@ t.test('tokens spread over the slots: most of a set smaller than the table are k
   // A quarter of the slots filled at random keeps about 89 % (e^-0.25); far fewer means clustering.
   t.ok(kept > tokens.length * 0.8, `${kept} of ${tokens.length} kept`)
 })
+
+t.test('the table has a power of two of slots', async t => {
+  for (const slots of [0, 3, 1000, -4, 1.5, NaN]) {
+    t.throws(() => new SightingFilter(slots), { constructor: RangeError, message: 'slots must be a power of two' }, `${slots} slots`)
+  }
+  t.doesNotThrow(() => new SightingFilter(1), 'one slot')
+})

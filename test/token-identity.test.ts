@@ -1,8 +1,9 @@
 // Time-ordered token ids (UUIDv7) and the identity of a token as stores see it.
+import Fastify, { type FastifyInstance } from 'fastify'
 import t from 'tap'
-import { createMemoryDenylist, tokenIdentity, type AuthJwtClaims } from '../index'
-import { issuedAtMsOf, newJti } from '../lib/token-identity'
-import { bearer, buildGuardedApp } from './helpers/app'
+import fastifyJwtAuth, { createMemoryDenylist, tokenIdentity, type AuthJwtClaims } from '../index'
+import { isVerifiedClaims, issuedAtMsOf, newJti } from '../lib/token-identity'
+import { bearer, buildGuardedApp, SECRET } from './helpers/app'
 import { expectAuthError } from './helpers/auth-error'
 import { fakeClock } from './helpers/clock'
 
@@ -51,4 +52,34 @@ t.test('a tokenInDenylist hook that reads the store with tokenIdentity honours "
   clock.advance(1)
   await app.authJwt.revokeAllTokens('alice')
   expectAuthError(t, await app.inject({ url: '/required', headers: bearer(token) }), 'FST_JWT_AUTH_TOKEN_REVOKED')
+})
+
+t.test('claims verified by an instance without a denylist are marked too, and revoked through another one they fold', async t => {
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  let reader: FastifyInstance | undefined
+  let revoker: FastifyInstance | undefined
+  // A scope that only reads tokens, and one that revokes them into a small store.
+  app.register(async scope => {
+    await scope.register(fastifyJwtAuth, { secretKey: SECRET })
+    reader = scope
+  })
+  app.register(async scope => {
+    await scope.register(fastifyJwtAuth, {
+      secretKey: SECRET, denylistEnabled: true, denylistStore: createMemoryDenylist({ maxEntries: 10, maxEntriesPerSubject: 2 })
+    })
+    revoker = scope
+  })
+  await app.ready()
+  const read = (reader as FastifyInstance).authJwt
+  const { authJwt } = revoker as FastifyInstance
+  const ms = Date.now()
+  const token = authJwt.createAccessToken({ subject: 'mallory' })
+  const claims = read.decodeToken(token)
+  t.ok(isVerifiedClaims(claims), 'marked as verified')
+  t.same(tokenIdentity(claims), tokenIdentity(authJwt.decodeToken(token)), 'the same identity as the revoking instance sees')
+  t.ok(Math.abs((issuedAtMsOf(claims) as number) - ms) < 1000, 'the time of issue, worked out when asked for')
+  // Thirty revocations of one subject fold into a cut-off instead of filling the store.
+  for (let i = 0; i < 30; i++) await authJwt.revokeToken(read.decodeToken(authJwt.createAccessToken({ subject: 'mallory' })))
+  await t.resolves(authJwt.revokeToken(authJwt.createAccessToken({ subject: 'alice' })), 'the store still takes another user\'s revocation')
 })

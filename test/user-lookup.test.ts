@@ -1,8 +1,8 @@
 // userLookup: the user behind a token, once per request, after every other
 // check, failing closed. request.authJwt.currentUser holds what it found.
-import type { FastifyRequest } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest, type preHandlerHookHandler } from 'fastify'
 import t from 'tap'
-import { UserLookupError, UserNotFoundError, type AuthJwtClaims } from '../index'
+import fastifyJwtAuth, { UserLookupError, UserNotFoundError, type AuthJwtClaims } from '../index'
 import { buildApp, expectRegistrationError, SECRET, type LogLine } from './helpers/app'
 import { expectAuthError } from './helpers/auth-error'
 
@@ -228,4 +228,36 @@ t.test('userLookupTimeout is at most a minute', async t => {
     await expectRegistrationError(t, { secretKey: SECRET, userLookupTimeout: value },
       'userLookupTimeout must be a whole number of seconds from 1 to 60', `userLookupTimeout ${value}`)
   }
+})
+
+t.test('guards of two instances on one route: each instance looks the user up with its own lookup', async t => {
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  const calls: string[] = []
+  let publicGuard: preHandlerHookHandler | undefined
+  let admin: FastifyInstance | undefined
+  app.register(async scope => {
+    await scope.register(fastifyJwtAuth, {
+      secretKey: SECRET,
+      userLookup: (claims: AuthJwtClaims) => { calls.push('public'); return { id: claims.sub, admin: false } }
+    })
+    publicGuard = scope.jwtRequired
+  })
+  app.register(async scope => {
+    await scope.register(fastifyJwtAuth, {
+      secretKey: SECRET,
+      // This instance's lookup refuses everyone but root.
+      userLookup: (claims: AuthJwtClaims) => { calls.push('admin'); return claims.sub === 'root' ? { id: claims.sub, admin: true } : null }
+    })
+    admin = scope
+    scope.get('/admin', { preHandler: [publicGuard as preHandlerHookHandler, scope.jwtRequired] }, current)
+  })
+  await app.ready()
+  const token = (admin as FastifyInstance).authJwt.createAccessToken({ subject: 'alice' })
+  expectAuthError(t, await app.inject({ url: '/admin', headers: bearer(token) }), 'FST_JWT_AUTH_USER_NOT_FOUND',
+    { what: 'the second instance\'s lookup refuses alice' })
+  t.same(calls, ['public', 'admin'], 'both lookups ran, once each')
+  const root = (admin as FastifyInstance).authJwt.createAccessToken({ subject: 'root' })
+  t.same((await app.inject({ url: '/admin', headers: bearer(root) })).json(),
+    { subject: 'root', user: { id: 'root', admin: true } }, 'root passes both, and the user is the last instance\'s')
 })
