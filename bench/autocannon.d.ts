@@ -13,8 +13,14 @@ declare module 'autocannon' {
     }
 
     interface Client {
-      /** Replaces the requests this connection sends in turn (each built once). */
+      /** Replaces the requests this connection sends in turn (each built once, by `requestIterator.requestBuilder`). */
       setRequests: (requests: Request[]) => void
+      /**
+       * Not in autocannon's documentation (its lib/requestIterator.js, in
+       * autocannon 9): what turns a request into the bytes it sends.
+       * bench/requests.ts replaces the builder with a lookup of prebuilt bytes.
+       */
+      requestIterator: { requestBuilder: (request: Request) => Buffer }
     }
 
     interface Options {

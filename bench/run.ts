@@ -26,6 +26,7 @@ import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import { renderBenchChart } from './chart'
+import { prebuiltRequest, sendPrebuilt, type PrebuiltRequest } from './requests'
 import { encodeKeyPairs, generateKeyPairs, KEYS_VARIABLE, type BenchAlgorithm, type KeyPairs } from './keys'
 import {
   isVariant, LOGIN_ROUTE, MODE_LABELS, MODES, pluginKeyOptions, RATIOS, RESPONSE, ROUTE, VARIANTS,
@@ -68,6 +69,8 @@ interface Tokens {
   perRequest: string[]
   /** The reused token's claims signed with another secret or key pair: the servers must refuse it. */
   foreign: string
+  /** The measured route's requests, built once: with the reused token, and with the new tokens shared out among the connections. */
+  requests: { reused: PrebuiltRequest, newTokens: PrebuiltRequest[][] }
 }
 
 /** The HS256 secret and the key pairs. */
@@ -165,10 +168,14 @@ async function tokenSigner (algorithm: BenchAlgorithm, keys: Keys): Promise<(sub
 
 async function signTokens (algorithm: BenchAlgorithm, keys: Keys, foreignKeys: Keys): Promise<Tokens> {
   const sign = await tokenSigner(algorithm, keys)
+  const reused = sign('user')
+  const perRequest = Array.from({ length: NEW_TOKENS[algorithm] }, (_, i) => sign(`user-${i}`))
+  const routeRequest = (token: string): PrebuiltRequest => prebuiltRequest('GET', ROUTE, { authorization: `Bearer ${token}` })
   return {
-    reused: sign('user'),
-    perRequest: Array.from({ length: NEW_TOKENS[algorithm] }, (_, i) => sign(`user-${i}`)),
-    foreign: (await tokenSigner(algorithm, foreignKeys))('user')
+    reused,
+    perRequest,
+    foreign: (await tokenSigner(algorithm, foreignKeys))('user'),
+    requests: { reused: routeRequest(reused), newTokens: shareOut(perRequest.map(routeRequest)) }
   }
 }
 
@@ -312,8 +319,12 @@ function shareOut<T> (items: T[]): T[][] {
   return shares
 }
 
+/** The login runs' requests: a different username on most requests. */
+const LOGIN_REQUESTS = shareOut(Array.from({ length: LOGIN_USERS }, (_, n) =>
+  prebuiltRequest('POST', LOGIN_ROUTE, { 'content-type': 'application/json' }, JSON.stringify({ username: `user-${n}` }))))
+
 /** Each connection sends its share of requests in turn, from `start` on (all from the first without). */
-function loadInTurn (url: string, seconds: number, shares: autocannon.Request[][], start?: number[],
+function loadInTurn (url: string, seconds: number, shares: PrebuiltRequest[][], start?: number[],
   onResponse?: (connection: number) => void): Promise<autocannon.Result> {
   let nextClient = 0
   return autocannon({
@@ -322,8 +333,7 @@ function loadInTurn (url: string, seconds: number, shares: autocannon.Request[][
     duration: seconds,
     setupClient: client => {
       const connection = nextClient++ % CONNECTIONS
-      const [share, first] = [shares[connection], start?.[connection] ?? 0]
-      client.setRequests([...share.slice(first), ...share.slice(0, first)])
+      sendPrebuilt(client, shares[connection], start?.[connection] ?? 0)
       // A client is an EventEmitter (autocannon's `Client` events), which bench/autocannon.d.ts does not declare.
       if (onResponse !== undefined) (client as unknown as EventEmitter).on('response', () => onResponse(connection))
     }
@@ -332,21 +342,13 @@ function loadInTurn (url: string, seconds: number, shares: autocannon.Request[][
 
 async function load (server: Server, mode: Mode, tokens: Tokens, seconds: number): Promise<autocannon.Result> {
   if (mode === 'reused') {
-    return autocannon({ url: server.url + ROUTE, connections: CONNECTIONS, duration: seconds, headers: { authorization: `Bearer ${tokens.reused}` } })
+    return loadInTurn(server.url + ROUTE, seconds, Array.from({ length: CONNECTIONS }, () => [tokens.requests.reused]))
   }
-  if (mode === 'login') {
-    // Requests built once, like the new tokens' below; a different username
-    // on most requests.
-    const requests = Array.from({ length: LOGIN_USERS }, (_, n): autocannon.Request => ({
-      method: 'POST', path: LOGIN_ROUTE, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: `user-${n}` })
-    }))
-    return loadInTurn(server.url + LOGIN_ROUTE, seconds, shareOut(requests))
-  }
+  if (mode === 'login') return loadInTurn(server.url + LOGIN_ROUTE, seconds, LOGIN_REQUESTS)
   // Token i goes to connection i mod CONNECTIONS, which sends its share in
-  // turn as requests built once (building each request on the fly would make
-  // the load generator set the pace): no two connections send the same token.
-  // Each connection starts where it stopped in the previous run.
-  const shares = shareOut(tokens.perRequest.map((token): autocannon.Request => ({ method: 'GET', path: ROUTE, headers: { authorization: `Bearer ${token}` } })))
+  // turn: no two connections send the same token. Each connection starts
+  // where it stopped in the previous run.
+  const shares = tokens.requests.newTokens
   const responses = new Array<number>(CONNECTIONS).fill(0)
   const result = await loadInTurn(server.url + ROUTE, seconds, shares, server.positions, connection => { responses[connection]++ })
   // One more: the request that may have been in flight when the run stopped.
