@@ -38,11 +38,11 @@ async function fastifyJwtAuthPlugin (fastify: FastifyInstance, options: FastifyJ
   }
 
   const keySource = createKeySource(config.keySetup, config, fastify.log)
-  const { verifyToken, isCached } = createTokenVerifier(config, keySource)
+  const verifyToken = createTokenVerifier(config, keySource)
   // One timer bounds every call this instance waits for: denylist lookups,
   // revocations and user lookups.
   const withDenylistDeadline = createDeadlineWatch(DENYLIST_TICK_MS)
-  const { findToken, missingTokenError } = createTokenFinder(config, isCached)
+  const { findToken, missingTokenError } = createTokenFinder(config)
   const checkDenylist = createDenylistCheck(config, withDenylistDeadline)
   const lookUpUser = config.userLookup === undefined
     ? undefined

@@ -35,16 +35,7 @@ const SIGHTING_SLOTS = 32_768
  */
 export type VerifyToken = (token: string) => AuthJwtClaims
 
-export interface TokenVerifier {
-  verifyToken: VerifyToken
-  /**
-   * Whether `token` is cached as verified: exactly a string that passed
-   * verification (it may have expired since). Cheaper than any check of its text.
-   */
-  isCached: (token: string) => boolean
-}
-
-export function createTokenVerifier (config: AuthJwtConfig, keySource: KeySource): TokenVerifier {
+export function createTokenVerifier (config: AuthJwtConfig, keySource: KeySource): VerifyToken {
   const leeway = config.decodeLeeway * 1000
   const checkClaims = createClaimsCheck(config)
   const cache = new ClaimsCache<AuthJwtClaims>({
@@ -96,7 +87,7 @@ export function createTokenVerifier (config: AuthJwtConfig, keySource: KeySource
     return claims
   }
 
-  return { verifyToken, isCached: token => cache.get(token) !== undefined }
+  return verifyToken
 }
 
 /**

@@ -41,8 +41,10 @@ t.test('the Authorization header', async t => {
   })
 
   t.test('malformed headers are a 400 naming the expected form, without a challenge', async t => {
-    for (const value of ['', 'Bearer', 'Bearer ', `Basic ${token}`, `Bearer ${token} ${token}`, token, `Bearer\t${token}`]) {
-      const what = `header ${JSON.stringify(value.slice(0, 12))}`
+    // The three whitespace characters a header value can carry, within the token too.
+    const whitespace = [' ', '\t', '\u00a0'].map(character => `Bearer ${token}${character}${token}`)
+    for (const value of ['', 'Bearer', 'Bearer ', `Basic ${token}`, ...whitespace, token, `Bearer\t${token}`, `Bearer\u00a0${token}`]) {
+      const what = `header ${JSON.stringify(value.replaceAll(token, '<token>'))}`
       const response = await call(value)
       expectAuthError(t, response, 'FST_JWT_AUTH_BAD_HEADER', { message: "Bad Authorization header. Expected value 'Bearer <JWT>'", what })
       t.notMatch(response.body, token, `${what}: the token is not echoed`)
