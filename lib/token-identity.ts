@@ -31,12 +31,47 @@ export function newJti (nowMs: number): string {
 // Marks the claims objects the verifier has verified (they are frozen, so
 // their sub and iat are still the token's own), and holds their time of issue
 // so that the denylist check of every request reads it instead of working it
-// out. A non-enumerable property rather than a WeakSet, which cost a
-// microsecond per new token: a spread or JSON copy of the claims does not
-// carry it, so a copy counts as built by hand.
-const kVerified = Symbol('fastify-jwt-auth.verified')
+// out. The mark is a private field, stamped on the claims the way a subclass
+// adds its fields to whatever its base constructor returns: nothing outside
+// this file can read, copy or forge it. A spread or JSON copy of the claims
+// does not carry it, so a copy counts as built by hand; unlike a property,
+// even a symbol-keyed one, no reflection shows it. It is also the cheapest
+// mark measured: a WeakSet cost a microsecond per new token, a
+// non-enumerable property a quarter of one.
+
 /** Held by claims whose time of issue was not worked out when they were marked. */
 const NOT_WORKED_OUT = null
+type IssueTimeMark = number | undefined | typeof NOT_WORKED_OUT
+
+/** Its constructor hands back the object it is given, for VerifiedMark to stamp. */
+class Stamped {
+  constructor (target: object) {
+    return target as Stamped
+  }
+}
+
+class VerifiedMark extends Stamped {
+  readonly #issuedAtMs: IssueTimeMark
+
+  private constructor (claims: AuthJwtClaims, issuedAtMs: IssueTimeMark) {
+    super(claims)
+    this.#issuedAtMs = issuedAtMs
+  }
+
+  static stamp (claims: AuthJwtClaims, issuedAtMs: IssueTimeMark): void {
+    // eslint-disable-next-line no-new -- the stamp is the side effect
+    new VerifiedMark(claims, issuedAtMs)
+  }
+
+  static isStamped (claims: object): boolean {
+    return #issuedAtMs in claims
+  }
+
+  /** The time of issue the stamp holds; the claims must be stamped. */
+  static issuedAtMsOf (claims: object): IssueTimeMark {
+    return (claims as VerifiedMark).#issuedAtMs
+  }
+}
 
 /**
  * Marks verified claims (before they are frozen). `withIssueTime`: work out
@@ -45,13 +80,13 @@ const NOT_WORKED_OUT = null
  * tokens may still be revoked through another instance).
  */
 export function markVerified (claims: AuthJwtClaims, withIssueTime: boolean): void {
-  Object.defineProperty(claims, kVerified, { value: withIssueTime ? issuedAtMsFrom(claims) : NOT_WORKED_OUT })
+  VerifiedMark.stamp(claims, withIssueTime ? issuedAtMsFrom(claims) : NOT_WORKED_OUT)
 }
 
 /** Whether `claims` is an object the verifier returned for a verified token, rather than one built by hand. */
 export function isVerifiedClaims (claims: object): boolean {
-  // Its own property: an object made to inherit from verified claims is not them.
-  return Object.hasOwn(claims, kVerified)
+  // An object made to inherit from verified claims is not them: a private field is never inherited.
+  return VerifiedMark.isStamped(claims)
 }
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
@@ -64,7 +99,7 @@ const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
  */
 export function issuedAtMsOf (claims: AuthJwtClaims): number | undefined {
   if (!isVerifiedClaims(claims)) return issuedAtMsFrom(claims)
-  const marked = (claims as unknown as Record<symbol, number | undefined | null>)[kVerified]
+  const marked = VerifiedMark.issuedAtMsOf(claims)
   return marked === NOT_WORKED_OUT ? issuedAtMsFrom(claims) : marked
 }
 

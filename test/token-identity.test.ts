@@ -83,3 +83,26 @@ t.test('claims verified by an instance without a denylist are marked too, and re
   for (let i = 0; i < 30; i++) await authJwt.revokeToken(read.decodeToken(authJwt.createAccessToken({ subject: 'mallory' })))
   await t.resolves(authJwt.revokeToken(authJwt.createAccessToken({ subject: 'alice' })), 'the store still takes another user\'s revocation')
 })
+
+t.test('the verified mark: invisible to reflection, carried by no copy, never inherited, never forged', async t => {
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(fastifyJwtAuth, { secretKey: SECRET, denylistEnabled: true })
+  const claims = app.authJwt.decodeToken(app.authJwt.createAccessToken({ subject: 'alice' }))
+  t.ok(isVerifiedClaims(claims), 'the verifier\'s claims are marked')
+  t.same(Reflect.ownKeys(claims), Object.keys(claims), 'no hidden key: not even a symbol shows the mark')
+  t.ok(Object.isFrozen(claims), 'frozen after marking')
+  t.ok(Number.isFinite(issuedAtMsOf(claims)), 'the mark holds the time of issue for an instance with a denylist')
+  const copies: Array<[string, object]> = [
+    ['a spread copy', { ...claims }],
+    ['a JSON copy', JSON.parse(JSON.stringify(claims)) as object],
+    ['Object.assign onto a new object', Object.assign({}, claims)],
+    ['an object inheriting from the claims', Object.create(claims) as object],
+    ['a structured clone', structuredClone(claims)]
+  ]
+  for (const [what, copy] of copies) t.notOk(isVerifiedClaims(copy), `${what} is not verified`)
+  // A hand-built object that copies every key, symbols included, is still not verified.
+  const forged: Record<PropertyKey, unknown> = {}
+  for (const key of Reflect.ownKeys(claims)) forged[key] = (claims as unknown as Record<PropertyKey, unknown>)[key]
+  t.notOk(isVerifiedClaims(forged), 'every own key copied by reflection does not forge it')
+})
