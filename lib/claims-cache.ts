@@ -142,30 +142,42 @@ export class ClaimsCache<V> {
  * Deep-freezes parsed claims and returns an estimate of the heap they hold.
  * Cached claims are shared by every request that sends the same token: a
  * handler that changed them would change them for the next request. The walk
- * keeps its own stack, so that no nesting depth can overflow the call stack.
+ * keeps its own stack, so that no nesting depth can overflow the call stack,
+ * and only makes one for claims that nest: it runs on every new token, and
+ * most claims hold strings, numbers and booleans only.
  */
 export function freezeClaims (claims: object): number {
   let bytes = 0
-  const pending: unknown[] = [claims]
-  while (pending.length > 0) {
-    const value = pending.pop()
-    if (typeof value === 'string') {
-      bytes += STRING_BYTES + 2 * value.length
-    } else if (typeof value === 'number') {
-      bytes += NUMBER_BYTES
-    } else if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+  let pending: object[] | undefined
+  let value: object | undefined = claims
+  while (value !== undefined) {
+    if (!Object.isFrozen(value)) {
       Object.freeze(value)
       bytes += CONTAINER_BYTES
       if (Array.isArray(value)) {
         bytes += ELEMENT_BYTES * value.length
-        for (const element of value) pending.push(element)
+        for (const element of value) {
+          if (typeof element === 'object' && element !== null) (pending ??= []).push(element)
+          else bytes += primitiveBytes(element)
+        }
       } else {
-        for (const key of Object.keys(value)) {
+        const keys = Object.keys(value)
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i]
+          const member = (value as Record<string, unknown>)[key]
           bytes += PROPERTY_BYTES + 2 * key.length
-          pending.push((value as Record<string, unknown>)[key])
+          if (typeof member === 'object' && member !== null) (pending ??= []).push(member)
+          else bytes += primitiveBytes(member)
         }
       }
     }
+    value = pending?.pop()
   }
   return bytes
+}
+
+/** What a string or a number holds apart from its slot; a boolean or null holds nothing more. */
+function primitiveBytes (value: unknown): number {
+  if (typeof value === 'string') return STRING_BYTES + 2 * value.length
+  return typeof value === 'number' ? NUMBER_BYTES : 0
 }
