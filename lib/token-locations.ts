@@ -61,11 +61,14 @@ export function createTokenFinder (config: AuthJwtConfig):
 const WHITESPACE = /\s/
 
 /**
- * Whether `text` holds whitespace that a header value can carry: Node's HTTP
- * parsers (HTTP/1.1 and HTTP/2) refuse every other control character, and
- * decode values as Latin-1, so these three are the only `\s` characters a
- * value can hold. A scan for each is some five times cheaper than the
- * regular expression, and runs on every request.
+ * Whether `text` holds whitespace that a header value can carry: by default
+ * Node's HTTP parsers refuse every other control character, and decode
+ * values as Latin-1, so these three are the only `\s` characters a value
+ * can hold. A scan for each is some five times cheaper than the regular
+ * expression, and runs on every request. Other whitespace (a vertical tab
+ * let through by `insecureHTTPParser`, a line feed sent with `app.inject`)
+ * is not a base64url character either: the token is still refused, as a
+ * malformed token (401) by the verifier rather than as a bad header (400).
  */
 function hasHeaderWhitespace (text: string): boolean {
   return text.includes(' ') || text.includes('\t') || text.includes('\u00a0')

@@ -51,6 +51,14 @@ t.test('the Authorization header', async t => {
     }
   })
 
+  t.test('whitespace Node\'s default parsers never let through still gets the token refused, by the verifier', async t => {
+    // insecureHTTPParser lets a vertical tab or a form feed through; app.inject sends anything.
+    for (const value of [`Bearer ${token}\v`, `Bearer ${token}\f${token}`, 'Bearer a\vb', `Bearer ${token}\n${token}`]) {
+      const what = `header ${JSON.stringify(value.replaceAll(token, '<token>'))}`
+      expectAuthError(t, await call(value), 'FST_JWT_AUTH_TOKEN_INVALID', { what })
+    }
+  })
+
   t.test('a header sent twice is refused as a repeat (app.inject lists both in rawHeaders, as Node does)', async t => {
     // Node's header types allow a list under any name but the lowercase `authorization`.
     const twice = await app.inject({ url: '/required', headers: { Authorization: [`Bearer ${token}`, 'Bearer garbage'] } })
