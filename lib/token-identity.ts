@@ -64,7 +64,8 @@ class VerifiedMark extends Stamped {
   }
 
   static isStamped (claims: object): boolean {
-    return #issuedAtMs in claims
+    // `in` throws on a primitive, which a JavaScript caller may pass.
+    return typeof claims === 'object' && claims !== null && #issuedAtMs in claims
   }
 
   /** The time of issue the stamp holds; the claims must be stamped. */

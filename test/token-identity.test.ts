@@ -105,4 +105,8 @@ t.test('the verified mark: invisible to reflection, carried by no copy, never in
   const forged: Record<PropertyKey, unknown> = {}
   for (const key of Reflect.ownKeys(claims)) forged[key] = (claims as unknown as Record<PropertyKey, unknown>)[key]
   t.notOk(isVerifiedClaims(forged), 'every own key copied by reflection does not forge it')
+  t.notOk(isVerifiedClaims(new Proxy(claims, {})), 'a proxy of verified claims is not verified')
+  for (const primitive of ['claims', 42, null]) {
+    t.notOk(isVerifiedClaims(primitive as unknown as object), `${String(primitive)} is not verified, and does not throw`)
+  }
 })
